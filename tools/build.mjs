@@ -1,0 +1,389 @@
+#!/usr/bin/env node
+// Builds every program the end-to-end suite runs (etcd, kube-apiserver, kwok, Argo CD, Helm,
+// Pulumi, ...) from their official Go modules, via the wrapper modules in tools/<family>/.
+// Binaries are cached outside the repo in <cache>/tools/<name>-<version>/<name>; a cached one is
+// never rebuilt. <cache>/tools/bin/ holds symlinks to the current versions (one PATH entry).
+// Node built-ins only: it runs before `npm ci`.
+//
+//   node tools/build.mjs [name ...]        build what is missing (no names = all)
+//   node tools/build.mjs --print-path NAME print the binary's path; exit 1 if not built
+//   node tools/build.mjs --list            list tools, versions and whether they are built
+//
+// Env: CONVERGE_CACHE (default ~/.cache/converge). Go >= versions.json go.minimum must be on PATH.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TOOL_FAMILY, toolDir, toolPath, toolsBinDir, toolsCacheDir, versions } from './paths.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const V = versions();
+const fam = (f) => V.families[f];
+
+/** -X flags that make a Kubernetes binary report its real version (else v0.0.0-master). */
+function kubeVersionFlags() {
+  const v = fam('kube').version;
+  const [major, minor] = v.replace(/^v/, '').split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
+    `-X ${p}.gitVersion=${v}`,
+    `-X ${p}.gitMajor=${major}`,
+    `-X ${p}.gitMinor=${minor}`,
+    `-X ${p}.gitTreeState=clean`,
+  ]);
+}
+
+function argocdVersionFlags() {
+  const p = 'github.com/argoproj/argo-cd/v3/common';
+  const kubectl = readRequire('argocd', 'k8s.io/kubectl') || '';
+  return [`-X ${p}.version=${fam('argocd').version.replace(/^v/, '')}`, `-X ${p}.gitTreeState=clean`, `-X ${p}.kubectlVersion=${kubectl}`];
+}
+
+const pulumiVersionFlag = () => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi').version}`];
+
+/**
+ * Build recipes, in build order (most needed first). pkg is built inside tools/<family>/ unless
+ * prepare() returns another directory (a scratch dir outside the repo).
+ */
+export const TOOLS = [
+  { name: 'helm', pkg: 'helm.sh/helm/v4/cmd/helm', ldflags: () => [`-X helm.sh/helm/v4/internal/version.version=${fam('helm').version}`] },
+  { name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3' },
+  { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', ldflags: kubeVersionFlags },
+  { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', ldflags: kubeVersionFlags },
+  // No kubelet here: the scheduler binds Pods to kwok's fake Nodes.
+  { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', ldflags: kubeVersionFlags },
+  // Shares nearly all compiled packages with the two above, so it costs little; fresh machines lack it.
+  { name: 'kubectl', pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags: kubeVersionFlags },
+  { name: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', assets: kwokAssets },
+  {
+    name: 'argocd',
+    pkg: 'github.com/argoproj/argo-cd/v3/cmd',
+    ldflags: argocdVersionFlags,
+    assets: argocdAssets,
+    // Multi-call binary: the component is chosen by argv[0].
+    aliases: [
+      'argocd-application-controller',
+      'argocd-applicationset-controller',
+      'argocd-repo-server',
+      'argocd-notifications',
+      'argocd-server',
+      'argocd-git-ask-pass',
+    ],
+  },
+  { name: 'pulumi', pkg: 'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi', tags: 'osusergo,grpcnotrace', ldflags: pulumiVersionFlag },
+  { name: 'pulumi-language-nodejs', pkg: fam('pulumi-language-nodejs').module, ldflags: pulumiVersionFlag },
+  {
+    name: 'pulumi-resource-kubernetes',
+    pkg: '.',
+    prepare: preparePulumiKubernetes,
+    ldflags: () => [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version}`],
+  },
+];
+
+const byName = new Map(TOOLS.map((t) => [t.name, t]));
+const familyOf = (t) => TOOL_FAMILY[t.name];
+const goToolchain = (t) => fam(familyOf(t)).goToolchain || 'local';
+const secs = (ms) => (ms / 1000).toFixed(1);
+
+class BuildError extends Error {}
+
+function fail(message) {
+  console.error(`build.mjs: ${message}`);
+  process.exit(1);
+}
+
+/** Version of a module as required in tools/<family>/go.mod (null if absent). */
+function readRequire(family, module) {
+  const text = readFileSync(join(here, family, 'go.mod'), 'utf8');
+  const esc = module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // A replace pins the effective version, so it wins over the require line.
+  const rep = text.match(new RegExp(`^\\s*(?:replace\\s+)?${esc}\\s*=>\\s*\\S+\\s+(v\\S+)`, 'm'));
+  if (rep) return rep[1];
+  const req = text.match(new RegExp(`^\\s*(?:require\\s+)?${esc}\\s+(v\\S+)`, 'm'));
+  return req ? req[1] : null;
+}
+
+/** versions.json and the committed go.mod must agree, or the cache key would lie. */
+function checkWrapper(t) {
+  const family = familyOf(t);
+  const e = fam(family);
+  if (!existsSync(join(here, family, 'go.mod'))) throw new BuildError(`tools/${family}/go.mod is missing; run: node tools/sync.mjs ${family}`);
+  const want = e.moduleVersion || e.version;
+  if (!want) throw new BuildError(`tools/versions.json has no module version for ${family}`);
+  const got = readRequire(family, e.module);
+  if (got !== want) {
+    throw new BuildError(`tools/${family}/go.mod requires ${e.module} ${got ?? '(nothing)'} but tools/versions.json pins ${want}; run: node tools/sync.mjs ${family}`);
+  }
+}
+
+function checkUpstreamBlock() {
+  // The upstream block (read by tools/upstream.mjs) must not drift from the families.
+  for (const u of Object.values(V.upstream || {})) {
+    for (const [f, e] of Object.entries(V.families)) {
+      if (e.module === u.module && e.version !== u.version) {
+        throw new BuildError(`tools/versions.json pins ${u.module} at ${u.version} under "upstream" but ${e.version} under families.${f}`);
+      }
+    }
+  }
+}
+
+function checkGo() {
+  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
+  if (r.error?.code === 'ENOENT') fail(`go not found on PATH; install Go ${V.go.minimum} or newer`);
+  const m = (r.stdout || '').trim().match(/^go(\d+)\.(\d+)/);
+  if (r.status !== 0 || !m) fail(`cannot run \`go env GOVERSION\`: ${(r.stderr || r.stdout || '').trim()}`);
+  const [wantMajor, wantMinor] = V.go.minimum.split('.').map(Number);
+  if (+m[1] < wantMajor || (+m[1] === wantMajor && +m[2] < wantMinor)) {
+    fail(`go ${m[0].slice(2)} is too old; Go ${V.go.minimum} or newer is required`);
+  }
+  return (r.stdout || '').trim();
+}
+
+/** Module directory in the Go module cache, downloading it if needed. */
+function moduleDir(family) {
+  const e = fam(family);
+  const ref = `${e.module}@${e.moduleVersion || e.version}`;
+  const r = spawnSync('go', ['mod', 'download', '-json', ref], {
+    cwd: join(here, family),
+    encoding: 'utf8',
+    env: { ...process.env, GOTOOLCHAIN: e.goToolchain || 'local' },
+  });
+  let info = {};
+  try {
+    info = JSON.parse(r.stdout || '{}');
+  } catch {
+    /* reported below */
+  }
+  if (!info.Dir) throw new BuildError(`cannot download ${ref}: ${info.Error || (r.stderr || '').trim()}`);
+  return info.Dir;
+}
+
+/** Copies a file out of the read-only module cache. */
+function copyOut(src, dst) {
+  mkdirSync(dirname(dst), { recursive: true });
+  copyFileSync(src, dst);
+  chmodSync(dst, 0o644);
+}
+
+/** kwok needs Stage objects (node/pod lifecycles); they ship as YAML in its module. */
+function kwokAssets(outDir) {
+  const dir = moduleDir('kwok');
+  const files = ['node/fast', 'node/heartbeat-with-lease', 'pod/fast'].flatMap((sub) =>
+    readdirSync(join(dir, 'kustomize', 'stage', sub))
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .sort()
+      .map((f) => join(dir, 'kustomize', 'stage', sub, f)),
+  );
+  const docs = files.map((f) => readFileSync(f, 'utf8').trim().replace(/^---\n/, ''));
+  writeFileSync(join(outDir, 'stages.yaml'), docs.join('\n---\n') + '\n');
+}
+
+/** Argo CD's CRDs and base config objects, applied by tools/cluster.mjs before its controllers start. */
+function argocdAssets(outDir) {
+  const dir = moduleDir('argocd');
+  for (const sub of ['crds', 'base/config']) {
+    for (const f of readdirSync(join(dir, 'manifests', sub))) {
+      if (f.endsWith('.yaml') && f !== 'kustomization.yaml') copyOut(join(dir, 'manifests', sub, f), join(outDir, 'manifests', sub, f));
+    }
+  }
+}
+
+/**
+ * The provider's main package embeds schema files that are generated at release time and so are
+ * missing from the module: build from a scratch copy of main.go with those files put beside it.
+ */
+function preparePulumiKubernetes(workDir) {
+  const src = join(moduleDir('pulumi-kubernetes'), 'cmd', 'pulumi-resource-kubernetes');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  for (const f of readdirSync(src)) {
+    if (f.endsWith('.go') && !f.endsWith('_test.go')) copyOut(join(src, f), join(workDir, f));
+    if (f.endsWith('.json')) copyOut(join(src, f), join(workDir, f));
+  }
+  for (const [from, to] of [
+    ['schema.json', 'schema-embed.json'],
+    ['terraform-mapping.json', 'terraform-mapping-embed.json'],
+  ]) {
+    if (!existsSync(join(workDir, to))) {
+      if (!existsSync(join(src, from))) throw new BuildError(`pulumi-kubernetes module has no cmd/pulumi-resource-kubernetes/${from}`);
+      copyOut(join(src, from), join(workDir, to));
+    }
+  }
+  // The scratch dir is its own copy of the wrapper module, so its requires and replaces apply.
+  for (const f of ['go.mod', 'go.sum']) copyOut(join(here, 'pulumi-kubernetes', f), join(workDir, f));
+  writeFileSync(join(workDir, 'go.mod'), readFileSync(join(workDir, 'go.mod'), 'utf8').replace(/^module .*$/m, 'module converge.local/build/pulumi-resource-kubernetes'));
+  return workDir;
+}
+
+/** Runs go, keeping its output for the error message; prints a heartbeat while it works. */
+function runGo(args, { cwd, env, label }) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const beat = setInterval(() => console.log(`    ... ${label} still building (${secs(Date.now() - started)} s)`), 60_000);
+    child.on('error', (err) => {
+      clearInterval(beat);
+      reject(new BuildError(`${label}: cannot run go: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearInterval(beat);
+      if (code === 0) resolve(out);
+      else {
+        const tail = out.trim().split('\n').slice(-25).join('\n');
+        reject(new BuildError(`building ${label} failed (go exit ${code}); last lines of go output:\n${tail}`));
+      }
+    });
+  });
+}
+
+async function build(t) {
+  const family = familyOf(t);
+  const outDir = toolDir(t.name);
+  const bin = toolPath(t.name, { mustExist: false });
+  const version = fam(family).version;
+  const scratch = join(toolsCacheDir(), '.work', `${t.name}-${version}`);
+  const cwd = t.prepare ? t.prepare(scratch) : join(here, family);
+  mkdirSync(outDir, { recursive: true });
+  const tmp = `${bin}.tmp-${process.pid}`;
+  const ldflags = ['-s', '-w', ...(t.ldflags ? t.ldflags() : [])].join(' ');
+  const args = ['build', '-trimpath', '-ldflags', ldflags, ...(t.tags ? ['-tags', t.tags] : []), '-o', tmp, t.pkg];
+  const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: goToolchain(t) };
+  try {
+    await runGo(args, { cwd, env, label: t.name });
+    renameSync(tmp, bin); // atomic: a half-written binary never looks cached
+  } finally {
+    rmSync(tmp, { force: true });
+    if (t.prepare) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Extra files a tool needs at run time, copied from its module once (idempotent, atomic). */
+function ensureAssets(t) {
+  if (!t.assets) return;
+  const dir = join(toolDir(t.name), 'assets');
+  if (existsSync(dir)) return;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    t.assets(tmp);
+    renameSync(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Points bin/<name> (and aliases) at the built version; replaced atomically. */
+function linkBin(t) {
+  const binDir = toolsBinDir();
+  mkdirSync(binDir, { recursive: true });
+  const target = relative(binDir, toolPath(t.name, { mustExist: false }));
+  for (const link of [t.name, ...(t.aliases || [])]) {
+    const tmp = join(binDir, `.${link}.tmp-${process.pid}`);
+    rmSync(tmp, { force: true });
+    symlinkSync(target, tmp);
+    renameSync(tmp, join(binDir, link));
+  }
+}
+
+function sizeMiB(path) {
+  return existsSync(path) ? (statSync(path).size / 1048576).toFixed(1) : '-';
+}
+
+function printTable(rows) {
+  const head = ['tool', 'version', 'result', 'seconds', 'MiB'];
+  const cells = rows.map((r) => [r.name, r.version, r.result, r.seconds, r.size]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
+  const line = (c) => c.map((v, i) => String(v).padEnd(widths[i])).join('  ');
+  console.log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(argv) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).join('\n').replace(/^\/\/ ?/gm, ''));
+    return 0;
+  }
+  const pp = argv.indexOf('--print-path');
+  if (pp >= 0) {
+    const name = argv[pp + 1];
+    if (!byName.has(name)) fail(`unknown tool "${name}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
+    const path = toolPath(name, { mustExist: false });
+    if (!existsSync(path)) {
+      console.error(`build.mjs: ${name} is not built; run: node tools/build.mjs ${name}`);
+      return 1;
+    }
+    console.log(path);
+    return 0;
+  }
+  if (argv.includes('--list')) {
+    for (const t of TOOLS) console.log(`${t.name}\t${fam(familyOf(t)).version}\t${existsSync(toolPath(t.name, { mustExist: false })) ? 'built' : 'missing'}`);
+    return 0;
+  }
+  const names = argv.filter((a) => !a.startsWith('-'));
+  for (const n of names) if (!byName.has(n)) fail(`unknown tool "${n}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
+  const wanted = names.length ? TOOLS.filter((t) => names.includes(t.name)) : TOOLS;
+
+  const todo = wanted.filter((t) => !existsSync(toolPath(t.name, { mustExist: false })));
+  if (todo.length) {
+    const gov = checkGo();
+    console.log(`build.mjs: ${todo.length} to build with ${gov} into ${toolsCacheDir()}`);
+  }
+  try {
+    checkUpstreamBlock();
+  } catch (err) {
+    fail(err.message);
+  }
+
+  const rows = [];
+  const failures = [];
+  const all = Date.now();
+  for (const [i, t] of wanted.entries()) {
+    const version = fam(familyOf(t)).version;
+    const bin = toolPath(t.name, { mustExist: false });
+    const started = Date.now();
+    let result = 'cached';
+    try {
+      checkWrapper(t);
+      if (!existsSync(bin)) {
+        console.log(`==> [${i + 1}/${wanted.length}] ${t.name} ${version}: building`);
+        await build(t);
+        result = 'built';
+      }
+      ensureAssets(t);
+      linkBin(t);
+      if (result === 'built') console.log(`    ${t.name} built in ${secs(Date.now() - started)} s (${sizeMiB(bin)} MiB)`);
+    } catch (err) {
+      if (!(err instanceof BuildError)) throw err;
+      result = 'FAILED';
+      failures.push(t.name);
+      console.error(`build.mjs: ${err.message}`);
+    }
+    rows.push({ name: t.name, version, result, seconds: secs(Date.now() - started), size: sizeMiB(bin) });
+  }
+  printTable(rows);
+  console.log(`\ntotal ${secs(Date.now() - all)} s; PATH entry: ${toolsBinDir()}`);
+  if (failures.length) {
+    console.error(`build.mjs: failed to build ${failures.join(', ')} (see the go output above)`);
+    return 1;
+  }
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
