@@ -1,0 +1,68 @@
+import { KubeObject } from '../../constructs/private/kube-object';
+import { kubernetesOpenApiDir, loadCrds, upstreamPin } from '../../loaders/upstream';
+import { synthesizeEnvironment } from '../environment';
+import { formatTable } from '../table';
+import { checkInvariants, INVARIANTS, objectRef, Violation } from '../validate/invariants';
+import { SchemaValidator } from '../validate/schema-validator';
+
+export interface ValidateOptions {
+  readonly env: string;
+  readonly stacksDir?: string;
+  readonly output?: 'table' | 'json';
+}
+
+export interface ValidationReport {
+  readonly environment: string;
+  readonly objects: number;
+  readonly generatedApplications: number;
+  readonly schemaChecked: { readonly kubernetes: number; readonly crd: number; readonly none: number };
+  readonly invariants: readonly string[];
+  readonly violations: readonly Violation[];
+}
+
+/** Validates every synthesized object, and the Applications the ApplicationSet will generate. */
+export function validateEnvironment(env: string, stacksDir?: string): ValidationReport {
+  const { files, platform, loaded } = synthesizeEnvironment(env, stacksDir);
+  const synthesized = files.flatMap((f) => f.objects);
+  const generated = platform.applicationSet.applications;
+  const all: KubeObject[] = [...synthesized, ...generated];
+  const schemas = new SchemaValidator(kubernetesOpenApiDir(), [...loadCrds('argo-cd'), ...loadCrds('istio-api')]);
+  const counts = { kubernetes: 0, crd: 0, none: 0 };
+  const violations: Violation[] = [];
+  for (const obj of all) {
+    const result = schemas.validate(obj);
+    counts[result.source]++;
+    if (result.source === 'none') {
+      violations.push({ object: objectRef(obj), rule: 'schema', message: `no schema for ${obj.apiVersion} ${obj.kind}` });
+    }
+    for (const p of result.problems) {
+      violations.push({ object: objectRef(obj), rule: 'schema', message: `${p.path}: ${p.message}` });
+    }
+  }
+  violations.push(...checkInvariants(all, loaded.config));
+  return {
+    environment: loaded.environment,
+    objects: synthesized.length,
+    generatedApplications: generated.length,
+    schemaChecked: counts,
+    invariants: [...INVARIANTS],
+    violations,
+  };
+}
+
+export function validate(options: ValidateOptions): number {
+  const report = validateEnvironment(options.env, options.stacksDir);
+  if (options.output === 'json') {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    const { kubernetes, crd } = report.schemaChecked;
+    console.log(
+      `${report.environment}: ${report.objects} objects and ${report.generatedApplications} generated Applications; ` +
+        `${kubernetes} checked against Kubernetes ${upstreamPin('kubernetes').version} schemas, ${crd} against CRD schemas; ` +
+        `invariants: ${report.invariants.join(', ')}`,
+    );
+    if (report.violations.length === 0) console.log('no violations');
+    else console.log(formatTable(['OBJECT', 'RULE', 'PROBLEM'], report.violations.map((v) => [v.object, v.rule, v.message])));
+  }
+  return report.violations.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `converge`: synth, validation and drift reports, thin over the library.
+// Commands load their modules lazily, so `--help` and start-up stay fast.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, isInputError, UsageError } from './errors';
+
+const ENVIRONMENTS = ['dev', 'staging', 'prod'];
+
+function envOption() {
+  return new Option('-e, --env <env>', `environment: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory();
+}
+
+function stacksDirOption() {
+  return new Option('--stacks-dir <dir>', 'folder of the Pulumi.<env>.yaml files (default: the package\'s stacks/)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('converge')
+    .description('Typed GitOps platform: synthesize, validate and watch what Git declares per environment.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('synth')
+    .description('write an environment\'s manifests as YAML files (no cluster needed)')
+    .addOption(envOption())
+    .option('-o, --out <dir>', 'output folder (default: manifests/<env>)')
+    .addOption(stacksDirOption())
+    .action(async (opts) => {
+      const { synth } = await import('./commands/synth');
+      process.exitCode = synth({ env: opts.env, out: opts.out, stacksDir: opts.stacksDir });
+    });
+
+  program
+    .command('validate')
+    .description('check every synthesized object against Kubernetes and CRD schemas, and the platform\'s invariants')
+    .addOption(envOption())
+    .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .addOption(stacksDirOption())
+    .action(async (opts) => {
+      const { validate } = await import('./commands/validate');
+      process.exitCode = validate({ env: opts.env, output: opts.output, stacksDir: opts.stacksDir });
+    });
+
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 violations or drift found, 2 bad input.\nDocs: README.md ("Config reference").',
+  );
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is bad input.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (isInputError(err)) {
+      console.error(`converge: ${err.message.split('\n').join('\nconverge: ')}`);
+      return EXIT.badInput;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`converge: internal error: ${(err as Error).stack ?? err}`);
+      process.exitCode = 70;
+    },
+  );
+}
+
+export { UsageError };

@@ -1,0 +1,114 @@
+import { ANNOTATIONS } from '../constants';
+import { toYamlBlock } from '../private/yaml';
+
+/** Notification services Converge configures in `argocd-notifications-cm`. */
+export type NotificationServiceName = 'slack' | 'pagerduty' | 'email' | 'webhook';
+
+/** The triggers Converge defines; their conditions and messages are Converge's own. */
+export const NOTIFICATION_TRIGGERS = {
+  'on-sync-failed': {
+    when: "app.status.operationState != nil and app.status.operationState.phase in ['Error', 'Failed']",
+    template: 'app-sync-failed',
+    title: 'sync failed',
+    severity: 'error',
+  },
+  'on-health-degraded': {
+    when: "app.status.health.status == 'Degraded'",
+    template: 'app-health-degraded',
+    title: 'health degraded',
+    severity: 'critical',
+  },
+  'on-deployed': {
+    when: "app.status.operationState != nil and app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'",
+    template: 'app-deployed',
+    title: 'deployed',
+    severity: 'info',
+  },
+  'on-sync-status-unknown': {
+    when: "app.status.sync.status == 'Unknown'",
+    template: 'app-sync-status-unknown',
+    title: 'sync status unknown',
+    severity: 'warning',
+  },
+} as const;
+
+export type NotificationTrigger = keyof typeof NOTIFICATION_TRIGGERS;
+
+export interface NotificationSubscription {
+  readonly trigger: NotificationTrigger;
+  readonly service: NotificationServiceName;
+  /** Slack channels, email addresses, PagerDuty service keys or webhook names. */
+  readonly recipients: readonly string[];
+}
+
+export interface NotificationsSettings {
+  /** Slack, with its token in `argocd-notifications-secret` under this key. */
+  readonly slack?: { readonly tokenSecretKey: string };
+  /** PagerDuty Events v2; subscriptions name the recipient `converge`. */
+  readonly pagerduty?: { readonly routingKeySecretKey: string };
+  readonly email?: {
+    readonly host: string;
+    readonly port: number;
+    readonly from: string;
+    readonly passwordSecretKey: string;
+  };
+  /** Generic webhooks by name; each receives a JSON body. */
+  readonly webhooks?: Readonly<Record<string, { readonly url: string }>>;
+}
+
+/** The recipient PagerDuty subscriptions use; it maps to the routing key secret. */
+export const PAGERDUTY_SERVICE_KEY = 'converge';
+
+/** The `data` of `argocd-notifications-cm`: services, templates and triggers. */
+export function notificationsConfigData(settings: NotificationsSettings): Record<string, string> {
+  const data: Record<string, string> = {};
+  const webhooks = Object.keys(settings.webhooks ?? {}).sort();
+  if (settings.slack) data['service.slack'] = toYamlBlock({ token: `$${settings.slack.tokenSecretKey}` });
+  if (settings.pagerduty) {
+    data['service.pagerdutyv2'] = toYamlBlock({
+      serviceKeys: { [PAGERDUTY_SERVICE_KEY]: `$${settings.pagerduty.routingKeySecretKey}` },
+    });
+  }
+  if (settings.email) {
+    const { host, port, from, passwordSecretKey } = settings.email;
+    data['service.email'] = toYamlBlock({ host, port, from, username: from, password: `$${passwordSecretKey}` });
+  }
+  for (const name of webhooks) {
+    data[`service.webhook.${name}`] = toYamlBlock({
+      url: settings.webhooks![name].url,
+      headers: [{ name: 'Content-Type', value: 'application/json' }],
+    });
+  }
+  for (const [trigger, spec] of Object.entries(NOTIFICATION_TRIGGERS)) {
+    const message = `Application {{.app.metadata.name}} ${spec.title}: sync {{.app.status.sync.status}}, health {{.app.status.health.status}}, revision {{.app.status.sync.revision}}.`;
+    const body = JSON.stringify({
+      app: '{{.app.metadata.name}}',
+      event: trigger,
+      sync: '{{.app.status.sync.status}}',
+      health: '{{.app.status.health.status}}',
+      revision: '{{.app.status.sync.revision}}',
+    });
+    data[`template.${spec.template}`] = toYamlBlock({
+      message,
+      email: { subject: `[converge] {{.app.metadata.name}} ${spec.title}` },
+      pagerdutyv2: { summary: message, severity: spec.severity, source: '{{.app.metadata.name}}' },
+      webhook: Object.fromEntries(webhooks.map((name) => [name, { method: 'POST', body }])),
+    });
+    data[`trigger.${trigger}`] = toYamlBlock([
+      { when: spec.when, send: [spec.template], oncePer: 'app.status.sync.revision' },
+    ]);
+  }
+  return data;
+}
+
+/** Subscription annotations for an Application: `notifications.argoproj.io/subscribe.<trigger>.<service>`. */
+export function notificationAnnotations(subscriptions: readonly NotificationSubscription[]): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  for (const sub of subscriptions) {
+    const service = sub.service === 'pagerduty' ? 'pagerdutyv2' : sub.service;
+    const key = `${ANNOTATIONS.notificationsPrefix}.${sub.trigger}.${service}`;
+    const recipients = new Set([...(annotations[key]?.split(';') ?? []), ...sub.recipients]);
+    annotations[key] = [...recipients].join(';');
+  }
+  return annotations;
+}

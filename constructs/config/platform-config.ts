@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { isCanaryWeight } from '../canary/canary-weights';
+import { ENVIRONMENTS } from '../constants';
+import {
+  Check,
+  isCronSchedule,
+  isDnsLabel,
+  isDnsSubdomain,
+  isDuration,
+  isGitRepoUrl,
+  isImageRepository,
+  isImageTag,
+  isIntegerInRange,
+  isNonEmptyString,
+} from '../validators';
+
+/*
+ * The schema of `converge:platform` in `Pulumi.<env>.yaml`: every per-environment choice,
+ * declared once. Everything else is derived from it by GitOpsPlatform.
+ */
+
+/** A string or number checked by one of the shared validators, so constructs and config agree. */
+const checked = <T extends z.ZodType>(schema: T, check: Check<z.infer<T>>) =>
+  schema.superRefine((value, ctx) => {
+    const rule = check(value);
+    if (rule !== undefined) ctx.addIssue({ code: 'custom', message: rule, input: value });
+  });
+
+const dnsLabel = checked(z.string(), isDnsLabel);
+const duration = checked(z.string(), isDuration);
+
+const imageSchema = z.strictObject({
+  repository: checked(z.string(), isImageRepository),
+  tag: checked(z.string(), isImageTag),
+});
+
+const canarySchema = z.strictObject({
+  /** Percent of traffic to the canary; stable gets the rest. 0 keeps the canary Deployment but sends it nothing. */
+  weight: checked(z.number(), isCanaryWeight),
+  /** Tag the canary runs; the repository is the service's. */
+  tag: checked(z.string(), isImageTag),
+  replicas: checked(z.number(), isIntegerInRange(1, 100, 'one or two canary replicas are usual')).default(1),
+  /** Requests carrying this header go to the canary whatever the weight. */
+  header: z.strictObject({ name: checked(z.string(), isNonEmptyString), value: checked(z.string(), isNonEmptyString) }).optional(),
+  /** A rollout controller owns the weights: Git sets the start, and self-heal never reverts them. */
+  weightsManagedExternally: z.boolean().default(false),
+});
+
+const serviceSchema = z.strictObject({
+  /** Chart directory in the Git repo. @default "charts/<service>" */
+  chart: checked(z.string(), isNonEmptyString).optional(),
+  /** Repo holding the chart, when not the platform's; it must be in project.sourceRepos. */
+  repoURL: checked(z.string(), isGitRepoUrl).optional(),
+  namespace: dnsLabel,
+  image: imageSchema,
+  replicas: checked(z.number(), isIntegerInRange(0, 1000, 'use 0 to scale the service down')),
+  canary: canarySchema.optional(),
+  /** Extra chart values, merged over the chart's values-<env>.yaml. */
+  values: z.record(z.string(), z.unknown()).default({}),
+});
+
+const retrySchema = z.strictObject({
+  limit: checked(z.number(), isIntegerInRange(0, 100, 'use 0 for no retries')).optional(),
+  backoffDuration: duration.optional(),
+  backoffFactor: checked(z.number(), isIntegerInRange(1, 10, 'use 2 to double the wait')).optional(),
+  backoffMaxDuration: duration.optional(),
+});
+
+const syncSchema = z.strictObject({
+  automated: z.boolean().optional(),
+  prune: z.boolean().optional(),
+  selfHeal: z.boolean().optional(),
+  allowEmpty: z.boolean().optional(),
+  retry: z.union([retrySchema, z.literal(false)]).optional(),
+  serverSideApply: z.boolean().optional(),
+  pruneLast: z.boolean().optional(),
+  applyOutOfSyncOnly: z.boolean().optional(),
+  respectIgnoreDifferences: z.boolean().optional(),
+});
+
+const syncWindowSchema = z.strictObject({
+  kind: z.enum(['allow', 'deny']),
+  schedule: checked(z.string(), isCronSchedule),
+  duration: duration,
+  applications: z.array(z.string()).default(['*']),
+  manualSync: z.boolean().default(false),
+  timeZone: z.string().default('UTC'),
+});
+
+const roleSchema = z.strictObject({
+  name: dnsLabel,
+  description: z.string().optional(),
+  groups: z.array(checked(z.string(), isNonEmptyString)).default([]),
+  actions: z.array(z.enum(['get', 'sync', 'override', 'action', 'delete', 'update'])).min(1),
+});
+
+const notificationServiceName = z.enum(['slack', 'pagerduty', 'email', 'webhook']);
+
+const notificationsSchema = z.strictObject({
+  slack: z.strictObject({ tokenSecretKey: z.string().default('slack-token') }).optional(),
+  pagerduty: z.strictObject({ routingKeySecretKey: z.string().default('pagerduty-routing-key') }).optional(),
+  email: z
+    .strictObject({
+      host: checked(z.string(), isNonEmptyString),
+      port: checked(z.number(), isIntegerInRange(1, 65535, 'use 587 for SMTP with STARTTLS')).default(587),
+      from: checked(z.string(), isNonEmptyString),
+      passwordSecretKey: z.string().default('email-password'),
+    })
+    .optional(),
+  webhooks: z.record(dnsLabel, z.strictObject({ url: checked(z.string(), isNonEmptyString) })).default({}),
+  subscriptions: z
+    .array(
+      z.strictObject({
+        trigger: z.enum(['on-sync-failed', 'on-health-degraded', 'on-deployed', 'on-sync-status-unknown']),
+        service: notificationServiceName,
+        recipients: z.array(checked(z.string(), isNonEmptyString)).min(1),
+      }),
+    )
+    .default([]),
+});
+
+export const platformConfigSchema = z
+  .strictObject({
+    /** Must equal the stack: `converge:platform.environment` in `Pulumi.prod.yaml` is `prod`. */
+    environment: z.enum(ENVIRONMENTS),
+    git: z.strictObject({
+      repoURL: checked(z.string(), isGitRepoUrl),
+      revision: checked(z.string(), isNonEmptyString),
+    }),
+    destination: z
+      .strictObject({ server: checked(z.string(), isNonEmptyString).default('https://kubernetes.default.svc') })
+      .prefault({}),
+    argocd: z
+      .strictObject({
+        namespace: dnsLabel.default('argocd'),
+        ha: z.boolean().default(false),
+        reconciliationTimeout: duration.default('180s'),
+        reconciliationJitter: duration.default('60s'),
+        /** First wait before self-heal retries; Argo CD's backoff grows from it. */
+        selfHealBackoff: duration.default('2s'),
+        resourceExclusions: z
+          .array(z.strictObject({ apiGroups: z.array(z.string()).min(1), kinds: z.array(z.string()).min(1) }))
+          .default([]),
+      })
+      .prefault({}),
+    project: z
+      .strictObject({
+        name: dnsLabel.optional(),
+        description: z.string().optional(),
+        sourceRepos: z.array(checked(z.string(), isGitRepoUrl)).optional(),
+        clusterResources: z.array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) })).default([]),
+        roles: z.array(roleSchema).default([]),
+        syncWindows: z.array(syncWindowSchema).default([]),
+      })
+      .prefault({}),
+    sync: syncSchema.prefault({}),
+    applicationSet: z
+      .strictObject({
+        /** RollingSync steps, each a list of services; Argo CD then syncs step by step. */
+        progressiveSteps: z.array(z.array(dnsLabel).min(1)).optional(),
+      })
+      .prefault({}),
+    notifications: notificationsSchema.prefault({}),
+    services: z
+      .record(checked(z.string(), isDnsSubdomain), serviceSchema)
+      .refine((services) => Object.keys(services).length > 0, { message: 'declare at least one service' }),
+  })
+  .superRefine((config, ctx) => {
+    const repos = config.project.sourceRepos ?? [config.git.repoURL];
+    for (const [name, service] of Object.entries(config.services)) {
+      const repo = service.repoURL;
+      if (repo !== undefined && !repos.includes(repo)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', name, 'repoURL'],
+          input: repo,
+          message: `it is outside the project; allowed repos: ${repos.join(', ')}; add it to project.sourceRepos or use one of those`,
+        });
+      }
+    }
+    for (const [i, step] of (config.applicationSet.progressiveSteps ?? []).entries()) {
+      for (const [j, name] of step.entries()) {
+        if (!(name in config.services)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['applicationSet', 'progressiveSteps', i, j],
+            input: name,
+            message: `it is not a declared service; use one of: ${Object.keys(config.services).join(', ')}`,
+          });
+        }
+      }
+    }
+    if (config.applicationSet.progressiveSteps && config.sync.automated !== false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['applicationSet', 'progressiveSteps'],
+        input: config.applicationSet.progressiveSteps,
+        message:
+          'RollingSync turns automated sync off on generated Applications, so prune and self-heal would silently stop; set sync.automated: false to accept that, or drop progressiveSteps',
+      });
+    }
+    for (const [i, sub] of config.notifications.subscriptions.entries()) {
+      const configured = sub.service === 'webhook' ? Object.keys(config.notifications.webhooks).length > 0 : config.notifications[sub.service];
+      if (!configured) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', 'subscriptions', i, 'service'],
+          input: sub.service,
+          message: `no ${sub.service} service is configured; add notifications.${sub.service === 'webhook' ? 'webhooks.<name>' : sub.service} or subscribe another service`,
+        });
+      }
+      if (sub.service === 'webhook') {
+        for (const [j, recipient] of sub.recipients.entries()) {
+          if (!(recipient in config.notifications.webhooks)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['notifications', 'subscriptions', i, 'recipients', j],
+              input: recipient,
+              message: `it is not a declared webhook; use one of: ${Object.keys(config.notifications.webhooks).join(', ')}`,
+            });
+          }
+        }
+      }
+    }
+  });
+
+/** The validated, defaulted platform configuration of one environment. */
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+/** What a `Pulumi.<env>.yaml` may hold under `converge:platform`, before defaults. */
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+export type ServiceConfig = PlatformConfig['services'][string];
+export type NotificationsConfig = PlatformConfig['notifications'];

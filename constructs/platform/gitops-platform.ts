@@ -1,0 +1,150 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ArgoCdInstall, ArgoCdManifests } from '../argocd/argocd-install';
+import { ArgoCdProject } from '../argocd/argocd-project';
+import { EnvironmentApplicationSet, ServiceApplication } from '../argocd/environment-application-set';
+import { SyncPolicy } from '../argocd/sync-policy';
+import { canaryWeights } from '../canary/canary-weights';
+import { PlatformConfig, ServiceConfig } from '../config/platform-config';
+import { LABELS, PART_OF } from '../constants';
+import { ValidationError } from '../validators';
+
+export interface GitOpsPlatformProps {
+  /** One environment's validated config (see `parsePlatformConfig`). */
+  readonly config: PlatformConfig;
+  /** Official Argo CD objects for `config.argocd.ha`; read them with `loadArgoCdManifests()`. */
+  readonly argoCdManifests: ArgoCdManifests;
+}
+
+/** Port the services' charts expose; app-service's default URL for model-service uses it. */
+export const SERVICE_PORT = 8080;
+
+/** Values the platform owns; declaring them again under `values` would make two sources of truth. */
+const PLATFORM_VALUE_KEYS = ['environment', 'image', 'replicaCount', 'canary'] as const;
+
+/**
+ * One environment of the platform, from its PlatformConfig: Argo CD with the platform's settings,
+ * the service namespaces, a least-privilege AppProject, and an ApplicationSet that generates a
+ * Helm Application per service. Two charts, so manifests split into reviewable files.
+ */
+export class GitOpsPlatform extends Construct {
+  public readonly config: PlatformConfig;
+  public readonly argoCdChart: Chart;
+  public readonly platformChart: Chart;
+  public readonly argoCd: ArgoCdInstall;
+  public readonly project: ArgoCdProject;
+  public readonly applicationSet: EnvironmentApplicationSet;
+
+  constructor(scope: Construct, id: string, props: GitOpsPlatformProps) {
+    super(scope, id);
+    const config = props.config;
+    this.config = config;
+    const env = config.environment;
+    if (props.argoCdManifests.ha !== config.argocd.ha) {
+      throw new ValidationError(
+        'argoCdManifests.ha',
+        props.argoCdManifests.ha,
+        `config.argocd.ha is ${config.argocd.ha}; load the matching manifests with loadArgoCdManifests({ ha: ${config.argocd.ha} })`,
+      );
+    }
+    const argocdNs = config.argocd.namespace;
+    const services = Object.keys(config.services).sort();
+    const namespaces = [...new Set(services.map((s) => config.services[s].namespace))].sort();
+
+    this.argoCdChart = new Chart(this, 'argocd');
+    this.argoCd = new ArgoCdInstall(this.argoCdChart, 'ArgoCd', {
+      manifests: props.argoCdManifests,
+      namespace: argocdNs,
+      reconciliationTimeout: config.argocd.reconciliationTimeout,
+      reconciliationJitter: config.argocd.reconciliationJitter,
+      selfHealBackoff: config.argocd.selfHealBackoff,
+      resourceExclusions: config.argocd.resourceExclusions,
+      notifications: config.notifications,
+      progressiveSyncs: config.applicationSet.progressiveSteps !== undefined,
+    });
+
+    this.platformChart = new Chart(this, 'platform');
+    for (const ns of namespaces) {
+      new ApiObject(this.platformChart, `Namespace-${ns}`, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: ns,
+          labels: { [LABELS.partOf]: PART_OF, [LABELS.environment]: env, 'istio-injection': 'enabled' },
+        },
+      });
+    }
+
+    const repoURL = config.git.repoURL;
+    this.project = new ArgoCdProject(this.platformChart, 'Project', {
+      name: config.project.name ?? env,
+      namespace: argocdNs,
+      description: config.project.description ?? `Converge ${env} services`,
+      sourceRepos: config.project.sourceRepos ?? [repoURL],
+      destinations: namespaces.map((namespace) => ({ server: config.destination.server, namespace })),
+      clusterResources: config.project.clusterResources,
+      roles: config.project.roles,
+      syncWindows: config.project.syncWindows,
+    });
+
+    // The platform creates the namespaces, so Argo CD need not (one owner per object).
+    const syncPolicy = SyncPolicy.forEnvironment(env, { ...config.sync, createNamespace: false });
+    this.applicationSet = new EnvironmentApplicationSet(this.platformChart, 'Services', {
+      environment: env,
+      project: this.project.name,
+      namespace: argocdNs,
+      destinationServer: config.destination.server,
+      syncPolicy,
+      notifications: config.notifications.subscriptions,
+      progressiveSteps: config.applicationSet.progressiveSteps,
+      services: services.map((name) => serviceApplication(name, config)),
+    });
+  }
+}
+
+/** The Application inputs of one service: its chart, revision and the values the platform sets. */
+export function serviceApplication(name: string, config: PlatformConfig): ServiceApplication {
+  const service = config.services[name];
+  return {
+    name,
+    namespace: service.namespace,
+    repoURL: service.repoURL ?? config.git.repoURL,
+    targetRevision: config.git.revision,
+    chartPath: service.chart ?? `charts/${name}`,
+    values: serviceValues(name, service, config),
+    externalCanaryWeights: service.canary?.weightsManagedExternally ?? false,
+  };
+}
+
+/** Chart values derived from the config; `values` may add to them but not redeclare them. */
+export function serviceValues(name: string, service: ServiceConfig, config: PlatformConfig): Record<string, unknown> {
+  for (const key of PLATFORM_VALUE_KEYS) {
+    if (key in service.values) {
+      throw new ValidationError(
+        `services.${name}.values.${key}`,
+        service.values[key],
+        `'${key}' is set by the platform from services.${name}; remove it from values`,
+      );
+    }
+  }
+  const canary = service.canary;
+  const derived: Record<string, unknown> = {
+    environment: config.environment,
+    image: { repository: service.image.repository, tag: service.image.tag },
+    replicaCount: service.replicas,
+    canary: canary
+      ? {
+          enabled: true,
+          image: { tag: canary.tag },
+          replicaCount: canary.replicas,
+          weights: canaryWeights(canary.weight, `services.${name}.canary.weight`),
+          header: canary.header,
+        }
+      : { enabled: false },
+  };
+  const model = config.services['model-service'];
+  if (name === 'app-service' && model && !('modelService' in service.values)) {
+    derived.modelService = { url: `http://model-service.${model.namespace}.svc.cluster.local:${SERVICE_PORT}` };
+  }
+  return { ...derived, ...service.values };
+}

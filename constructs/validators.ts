@@ -1,0 +1,102 @@
+/**
+ * Pure validators shared by the constructs (checked at construction) and the config schema
+ * (checked when `Pulumi.<env>.yaml` is read). Each returns `undefined` when the value is fine,
+ * or the rule: what is allowed and how to fix it.
+ */
+
+export type Check<T> = (value: T) => string | undefined;
+
+/** A value that breaks a rule; the message quotes the prop, the value, the rule and the fix. */
+export class ValidationError extends Error {
+  constructor(
+    public readonly path: string,
+    public readonly value: unknown,
+    public readonly rule: string,
+  ) {
+    super(`'${path}' is ${showValue(value)}; ${rule}`);
+    this.name = 'ValidationError';
+  }
+}
+
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Throws a `ValidationError` when `check` rejects `value`; returns the value otherwise. */
+export function validate<T>(path: string, value: T, check: Check<T>): T {
+  const rule = check(value);
+  if (rule !== undefined) throw new ValidationError(path, value, rule);
+  return value;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const DURATION = /^([0-9]+(ms|s|m|h))+$/;
+
+export const isDnsLabel: Check<string> = (value) =>
+  typeof value === 'string' && value.length <= 63 && DNS_LABEL.test(value)
+    ? undefined
+    : "it must be a DNS label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit); rename it, e.g. \"team-a\"";
+
+export const isDnsSubdomain: Check<string> = (value) =>
+  typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value)
+    ? undefined
+    : "it must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); rename it, e.g. \"app-service\"";
+
+export const isImageTag: Check<string> = (value) =>
+  typeof value === 'string' && IMAGE_TAG.test(value)
+    ? undefined
+    : "it must be an image tag (letters, digits, '_', '.' and '-', at most 128 characters, not starting with '.' or '-'); use a release tag such as \"1.4.2\"";
+
+export const isImageRepository: Check<string> = (value) =>
+  typeof value === 'string' && value.length <= 255 && IMAGE_REPOSITORY.test(value)
+    ? undefined
+    : 'it must be an image repository without tag or digest (lowercase, e.g. "ghcr.io/acme/app-service"); put the tag under \'tag\'';
+
+export const isDuration: Check<string> = (value) =>
+  typeof value === 'string' && DURATION.test(value)
+    ? undefined
+    : 'it must be a duration such as "30s", "3m" or "1h30m"; write a number followed by ms, s, m or h';
+
+export function isIntegerInRange(min: number, max: number, fix: string): Check<number> {
+  return (value) =>
+    Number.isInteger(value) && value >= min && value <= max
+      ? undefined
+      : `it must be an integer from ${min} to ${max}; ${fix}`;
+}
+
+export const isPositiveInteger = (fix: string): Check<number> =>
+  isIntegerInRange(1, Number.MAX_SAFE_INTEGER, fix);
+
+export const isNonNegativeInteger = (fix: string): Check<number> =>
+  isIntegerInRange(0, Number.MAX_SAFE_INTEGER, fix);
+
+export const isGitRepoUrl: Check<string> = (value) =>
+  typeof value === 'string' && /^(https?:\/\/|git:\/\/|ssh:\/\/|file:\/\/|git@[^:]+:).+/.test(value)
+    ? undefined
+    : 'it must be a Git URL (https://, ssh://, git://, file:// or git@host:path); use the URL you would `git clone`';
+
+export const isNonEmptyString: Check<string> = (value) =>
+  typeof value === 'string' && value.trim().length > 0 ? undefined : 'it must be a non-empty string';
+
+/** Durations in seconds, for values Argo CD takes as a plain number of seconds. */
+export function durationSeconds(value: string): number {
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
+    const n = Number(amount);
+    total += unit === 'h' ? n * 3600 : unit === 'm' ? n * 60 : unit === 's' ? n : n / 1000;
+  }
+  return total;
+}
+
+const CRON = /^(\S+\s+){4}\S+$/;
+
+export const isCronSchedule: Check<string> = (value) =>
+  typeof value === 'string' && CRON.test(value.trim())
+    ? undefined
+    : 'it must be a cron schedule with five fields, e.g. "0 22 * * *"';

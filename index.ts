@@ -1,0 +1,4 @@
+// The package entry: the constructs, plus the loaders that read stack config and the pinned upstream cache.
+export * from './constructs';
+export * from './loaders/upstream';
+export * from './loaders/stack-config';

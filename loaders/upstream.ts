@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ArgoCdManifests } from '../constructs/argocd/argocd-install';
+import { KubeObject } from '../constructs/private/kube-object';
+
+/*
+ * Reads the pinned upstream files (Argo CD manifests and CRDs, Istio CRDs, the Kubernetes OpenAPI
+ * spec) from the local cache that `npm run setup` fills from the official Go modules. Synth never
+ * touches the network: a missing cache is an error that says how to fill it.
+ */
+
+export type UpstreamName = 'argo-cd' | 'istio-api' | 'kubernetes';
+
+export interface UpstreamPin {
+  readonly module: string;
+  readonly version: string;
+}
+
+/** Raised when the pinned upstream files are not cached yet. */
+export class UpstreamMissingError extends Error {
+  constructor(name: string, dir: string) {
+    super(`${name} files are not cached at ${dir}; run \`npm run setup\` (or \`node tools/upstream.mjs\`) to fetch the pinned versions`);
+    this.name = 'UpstreamMissingError';
+  }
+}
+
+/** The package root: the folder holding `tools/versions.json`, from source or from `dist/`. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'tools', 'versions.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`tools/versions.json not found above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export function convergeCacheDir(): string {
+  return process.env.CONVERGE_CACHE ?? join(homedir(), '.cache', 'converge');
+}
+
+let pins: Record<UpstreamName, UpstreamPin> | undefined;
+
+export function upstreamPin(name: UpstreamName): UpstreamPin {
+  pins ??= JSON.parse(readFileSync(join(packageRoot(), 'tools', 'versions.json'), 'utf8')).upstream;
+  return pins![name];
+}
+
+export function upstreamDir(name: UpstreamName): string {
+  const dir = join(convergeCacheDir(), 'upstream', `${name}-${upstreamPin(name).version}`);
+  if (!existsSync(dir)) throw new UpstreamMissingError(`${name} ${upstreamPin(name).version}`, dir);
+  return dir;
+}
+
+function readJson<T>(name: UpstreamName, file: string): T {
+  return JSON.parse(readFileSync(join(upstreamDir(name), file), 'utf8')) as T;
+}
+
+/** Argo CD's official install objects at the pinned version; `ha` picks the high-availability set. */
+export function loadArgoCdManifests(options: { ha?: boolean } = {}): ArgoCdManifests {
+  const ha = options.ha ?? false;
+  return {
+    version: upstreamPin('argo-cd').version,
+    ha,
+    objects: readJson<KubeObject[]>('argo-cd', ha ? 'ha-install.json' : 'install.json'),
+  };
+}
+
+/** The official CRDs of Argo CD or Istio at the pinned version. */
+export function loadCrds(name: 'argo-cd' | 'istio-api'): KubeObject[] {
+  return readJson<KubeObject[]>(name, 'crds.json');
+}
+
+/** Folder of the Kubernetes OpenAPI v3 spec files (`api__v1_openapi.json`, ...). */
+export function kubernetesOpenApiDir(): string {
+  return join(upstreamDir('kubernetes'), 'openapi');
+}

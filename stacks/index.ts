@@ -1,0 +1,67 @@
+// The Pulumi program: `pulumi up --stack <env>` deploys one environment of the platform.
+import * as pulumi from '@pulumi/pulumi';
+import { App } from 'cdk8s';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, PLATFORM_CONFIG_KEY, parsePlatformConfig } from '../constructs/config/parse-config';
+import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
+import { synthesizeCharts } from '../constructs/synth/synthesize';
+import { yamlLineLocator } from '../loaders/stack-config';
+import { loadArgoCdManifests, packageRoot, UpstreamMissingError } from '../loaders/upstream';
+import { clusterProvider } from './cluster-provider';
+import { PlatformStack } from './platform-stack';
+
+function program() {
+  const stack = pulumi.getStack();
+  const file = join('stacks', `Pulumi.${stack}.yaml`);
+  const path = join(packageRoot(), file);
+  const lineOf = existsSync(path)
+    ? yamlLineLocator(readFileSync(path, 'utf8'), ['config', PLATFORM_CONFIG_KEY])
+    : undefined;
+  const config = parsePlatformConfig(new pulumi.Config().getObject('platform'), { file, lineOf });
+  const converge = new pulumi.Config();
+
+  const app = new App();
+  const platform = new GitOpsPlatform(app, config.environment, {
+    config,
+    argoCdManifests: loadArgoCdManifests({ ha: config.argocd.ha }),
+  });
+  const files = synthesizeCharts([platform.argoCdChart, platform.platformChart]);
+  const deployed = new PlatformStack(
+    'platform',
+    { objects: files.flatMap((f) => f.objects), skipAwait: converge.getBoolean('skipAwait') ?? false },
+    { provider: clusterProvider() },
+  );
+  return {
+    environment: config.environment,
+    argocdNamespace: platform.argoCd.namespace,
+    argocdVersion: platform.argoCd.version,
+    project: platform.project.name,
+    applicationSet: platform.applicationSet.name,
+    applications: platform.applicationSet.applications.map((a) => a.metadata.name),
+    serviceNamespaces: platform.project.destinations.map((d) => d.namespace),
+    resourceCount: deployed.resourceCount,
+  };
+}
+
+function run() {
+  try {
+    return program();
+  } catch (err) {
+    // Bad input ends with its one-line message, not a stack trace.
+    if (err instanceof ConfigError || err instanceof UpstreamMissingError || (err as Error).name === 'ValidationError') {
+      throw new pulumi.RunError((err as Error).message);
+    }
+    throw err;
+  }
+}
+
+const outputs = run();
+export const environment = outputs.environment;
+export const argocdNamespace = outputs.argocdNamespace;
+export const argocdVersion = outputs.argocdVersion;
+export const project = outputs.project;
+export const applicationSet = outputs.applicationSet;
+export const applications = outputs.applications;
+export const serviceNamespaces = outputs.serviceNamespaces;
+export const resourceCount = outputs.resourceCount;
