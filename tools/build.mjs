@@ -87,7 +87,8 @@ export const TOOLS = [
     name: 'pulumi-resource-kubernetes',
     pkg: '.',
     prepare: preparePulumiKubernetes,
-    ldflags: () => [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version}`],
+    // The provider reports a bare semver (4.34.2), as its release builds do.
+    ldflags: () => [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version.replace(/^v/, '')}`],
   },
 ];
 

@@ -143,17 +143,23 @@ function writePids(pids) {
   writeFileSync(paths.pids, JSON.stringify(pids, null, 2) + '\n');
 }
 
-/** True if pid runs and is still the program we started (guards against pid reuse). */
+/** Kernel start time of a pid (clock ticks since boot), or null: identifies a process across pid reuse. */
+function startTime(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return null; // exited, not yet reaped
+    return fields[19];
+  } catch {
+    return null;
+  }
+}
+
+/** True if the pid still runs and is the process we started (not a reused pid). */
 function alive(entry) {
   if (!entry?.pid) return false;
-  try {
-    const cmdline = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split('\0');
-    const stat = readFileSync(`/proc/${entry.pid}/stat`, 'utf8');
-    if (/^\d+ \(.*\) Z/.test(stat)) return false; // zombie
-    return cmdline[0] === entry.argv0;
-  } catch {
-    return false;
-  }
+  const t = startTime(entry.pid);
+  return t !== null && t === entry.startTime;
 }
 
 function logPath(name) {
@@ -178,9 +184,11 @@ function start(name, argv0, args, { extraEnv = {}, endpoint = '' } = {}) {
     cwd: R,
   });
   closeSync(log);
+  if (!child.pid) throw new ReadyError(name, `could not be started (${argv0})`);
+  child.on('error', () => {}); // reported through the missing pid above
   child.unref();
   const pids = readPids();
-  pids[name] = { pid: child.pid, argv0, endpoint, log: logPath(name), started: new Date().toISOString() };
+  pids[name] = { pid: child.pid, startTime: startTime(child.pid), argv0, endpoint, log: logPath(name), started: new Date().toISOString() };
   writePids(pids);
   return pids[name];
 }
@@ -194,14 +202,13 @@ async function stop(name, entry, graceMs = 10_000) {
   }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && alive(entry)) await sleep(100);
-  if (alive(entry)) {
-    try {
-      process.kill(-entry.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    while (alive(entry)) await sleep(50);
+  // SIGKILL the group even when the leader went: it sweeps children such as git-daemon.
+  try {
+    process.kill(-entry.pid, 'SIGKILL');
+  } catch {
+    /* group is empty */
   }
+  while (alive(entry)) await sleep(50);
   return true;
 }
 
@@ -542,10 +549,7 @@ function startGitServer() {
     '--informative-errors',
     paths.gitBase,
   ], { endpoint: gitURL });
-  // `git` may exec git-daemon as a child; the process group covers both.
-  const pids = readPids();
-  pids['git-daemon'].argv0 = 'git';
-  writePids(pids);
+  // `git` runs git-daemon as a child; killing the process group covers both.
   return waitReady('git-daemon', () => tcpSay(P.git));
 }
 
@@ -566,6 +570,13 @@ async function bootstrapArgocd() {
     if (!plural) throw new Error(`unexpected kind ${kind} in ${f}`);
     await apply(`/api/v1/namespaces/${ns}/${plural}/${name}`, yaml);
   }
+  // argocd-server normally generates the signing key; the ApplicationSet webhook handler needs it.
+  await apply(`/api/v1/namespaces/${ns}/secrets/argocd-secret`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'argocd-secret', namespace: ns },
+    data: { 'server.secretkey': randomBytes(32).toString('base64') },
+  });
   // The notifications controller wants its two objects; empty ones mean "no notifiers yet".
   const meta = (name) => ({ name, namespace: ns, labels: { 'app.kubernetes.io/part-of': 'argocd' } });
   await apply(`/api/v1/namespaces/${ns}/configmaps/argocd-notifications-cm`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('argocd-notifications-cm') });

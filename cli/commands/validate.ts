@@ -20,13 +20,16 @@ export interface ValidationReport {
   readonly violations: readonly Violation[];
 }
 
+// Compiled schemas are reused across environments: compiling the ApplicationSet CRD takes seconds.
+let schemas: SchemaValidator | undefined;
+
 /** Validates every synthesized object, and the Applications the ApplicationSet will generate. */
 export function validateEnvironment(env: string, stacksDir?: string): ValidationReport {
   const { files, platform, loaded } = synthesizeEnvironment(env, stacksDir);
   const synthesized = files.flatMap((f) => f.objects);
   const generated = platform.applicationSet.applications;
   const all: KubeObject[] = [...synthesized, ...generated];
-  const schemas = new SchemaValidator(kubernetesOpenApiDir(), [...loadCrds('argo-cd'), ...loadCrds('istio-api')]);
+  schemas ??= new SchemaValidator(kubernetesOpenApiDir(), [...loadCrds('argo-cd'), ...loadCrds('istio-api')]);
   const counts = { kubernetes: 0, crd: 0, none: 0 };
   const violations: Violation[] = [];
   for (const obj of all) {

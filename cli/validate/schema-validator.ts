@@ -24,6 +24,8 @@ export interface SchemaResult {
 
 type Schema = Record<string, unknown>;
 
+const ROOT_FIELDS = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+
 export class SchemaValidator {
   private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
   private readonly validators = new Map<string, ValidateFunction | null>();
@@ -57,7 +59,9 @@ export class SchemaValidator {
     for (const crd of this.crds) {
       const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] };
       if (spec.group !== group || spec.names.kind !== obj.kind) continue;
-      return spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
+      const schema = spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
+      // The API server accepts the object header on every custom resource, whether listed or not.
+      return schema && { ...schema, properties: { ...ROOT_FIELDS, ...(schema.properties as Schema) } };
     }
     return undefined;
   }

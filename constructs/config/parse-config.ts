@@ -58,6 +58,10 @@ function formatIssue(issue: z.core.$ZodIssue, key: string, source: ConfigSource)
         '  ',
         ' ',
       );
+    case 'invalid_key': {
+      const inner = issue.issues.find((i) => i.code === 'custom');
+      return `${where}: ${keyPath} is ${showValue(input)}; ${inner?.message ?? issue.message}`;
+    }
     case 'invalid_union':
       return `${where}: ${keyPath} is ${showValue(input)}; it must be false or a retry object (limit, backoffDuration, backoffFactor, backoffMaxDuration); fix its shape`;
     default:

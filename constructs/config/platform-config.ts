@@ -145,7 +145,9 @@ export const platformConfigSchema = z
       .prefault({}),
     project: z
       .strictObject({
-        name: dnsLabel.optional(),
+        name: checked(z.string(), (v) =>
+          v === 'default' ? 'the default project allows everything; name it after the environment, e.g. "prod"' : isDnsLabel(v),
+        ).optional(),
         description: z.string().optional(),
         sourceRepos: z.array(checked(z.string(), isGitRepoUrl)).optional(),
         clusterResources: z.array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) })).default([]),

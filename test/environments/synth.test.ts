@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesizeEnvironment } from '../../cli/environment';
+import { validateEnvironment } from '../../cli/commands/validate';
+import { ENVIRONMENTS } from '../../constructs/constants';
+import { KubeObject } from '../../constructs/private/kube-object';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+const PLATFORM_CONFIG_MAPS = ['argocd-cm', 'argocd-cmd-params-cm', 'argocd-rbac-cm', 'argocd-notifications-cm'];
+
+/** The Argo CD file is megabytes of upstream objects: snapshot what Converge decides, plus a digest. */
+function argoCdSummary(objects: readonly KubeObject[], content: string) {
+  return {
+    sha256: createHash('sha256').update(content).digest('hex'),
+    objects: objects.map((o) => `${o.kind}/${o.metadata.name}`),
+    platformSettings: Object.fromEntries(
+      objects
+        .filter((o) => o.kind === 'ConfigMap' && PLATFORM_CONFIG_MAPS.includes(o.metadata.name))
+        .map((o) => [o.metadata.name, o.data]),
+    ),
+  };
+}
+
+describe.each(ENVIRONMENTS)('converge synth --env %s', (env) => {
+  const { files, platform, loaded } = synthesizeEnvironment(env);
+  const [argocd, platformFile] = files;
+  const objects = files.flatMap((f) => f.objects);
+
+  it('matches the reviewed manifests', () => {
+    expect(files.map((f) => f.name)).toEqual(['01-argocd.yaml', '02-platform.yaml']);
+    expect(argoCdSummary(argocd.objects, argocd.content)).toMatchSnapshot('argocd');
+    expect(platformFile.content).toMatchSnapshot('platform');
+  });
+
+  it('installs Argo CD from the official manifests, in its namespace, with the HA set only in prod', () => {
+    const deployments = argocd.objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    expect(deployments.length).toBeGreaterThan(4);
+    for (const d of deployments) expect(d.metadata.namespace).toBe('argocd');
+    expect(platform.argoCd.ha).toBe(env === 'prod');
+    expect(argocd.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toEqual(
+      expect.arrayContaining(['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io']),
+    );
+  });
+
+  it('puts every Application in the environment\'s own project, within its namespaces and repos', () => {
+    const project = objects.find((o) => o.kind === 'AppProject')!;
+    expect(project.metadata.name).toBe(env);
+    const destinations = (project.spec as { destinations: { namespace: string }[] }).destinations.map((d) => d.namespace);
+    for (const app of platform.applicationSet.applications) {
+      const spec = app.spec as { project: string; destination: { namespace: string }; source: { repoURL: string; targetRevision: string } };
+      expect(spec.project).toBe(env);
+      expect(destinations).toContain(spec.destination.namespace);
+      expect(spec.source.repoURL).toBe(loaded.config.git.repoURL);
+      expect(spec.source.targetRevision).toBe(loaded.config.git.revision);
+    }
+  });
+
+  it('carries the declared images, replicas and canary weights into each service\'s values', () => {
+    for (const app of platform.applicationSet.applications) {
+      const name = (app.metadata.labels as Record<string, string>)['converge.dev/service'];
+      const service = loaded.config.services[name];
+      const values = (app.spec as { source: { helm: { valuesObject: Record<string, unknown> } } }).source.helm.valuesObject;
+      expect(values).toMatchObject({
+        environment: env,
+        image: service.image,
+        replicaCount: service.replicas,
+        canary: { enabled: true, weights: { canary: service.canary!.weight, stable: 100 - service.canary!.weight } },
+      });
+    }
+  });
+
+  it('tells app-service where model-service answers', () => {
+    const app = platform.applicationSet.applications.find((a) => a.metadata.name === `${env}-app-service`)!;
+    const modelNs = loaded.config.services['model-service'].namespace;
+    expect(app.spec).toMatchObject({
+      source: { helm: { valuesObject: { modelService: { url: `http://model-service.${modelNs}.svc.cluster.local:8080` } } } },
+    });
+  });
+
+  it('passes schema validation and every platform invariant', () => {
+    const report = validateEnvironment(env);
+    expect(report.violations).toEqual([]);
+    expect(report.schemaChecked.none).toBe(0);
+    expect(report.schemaChecked.crd).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('determinism', () => {
+  it('gives byte-identical files when the CLI synthesizes twice', () => {
+    const a = mkdtempSync(join(tmpdir(), 'converge-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'converge-b-'));
+    try {
+      execFileSync('node', [CLI, 'synth', '--env', 'prod', '--out', a]);
+      execFileSync('node', [CLI, 'synth', '--env', 'prod', '--out', b]);
+      const names = readdirSync(a).sort();
+      expect(readdirSync(b).sort()).toEqual(names);
+      for (const name of names) expect(readFileSync(join(b, name)).equals(readFileSync(join(a, name)))).toBe(true);
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the same content in-process and from the CLI', () => {
+    const out = mkdtempSync(join(tmpdir(), 'converge-c-'));
+    try {
+      execFileSync('node', [CLI, 'synth', '--env', 'dev', '--out', out]);
+      for (const file of synthesizeEnvironment('dev').files) expect(readFileSync(join(out, file.name), 'utf8')).toBe(file.content);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
