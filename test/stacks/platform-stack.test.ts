@@ -1,0 +1,183 @@
+import type * as Pulumi from '@pulumi/pulumi';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { synthesizeEnvironment } from '../../cli/environment';
+import { ENVIRONMENTS } from '../../constructs/constants';
+import { KubeObject } from '../../constructs/private/kube-object';
+import { DEPLOY_PHASES, phaseOf, planDeployment } from '../../stacks/deploy-plan';
+
+/*
+ * The Pulumi program under runtime mocks: what each stack creates, in which order, with which
+ * inputs. GIVEN a stack file, WHEN the program runs, THEN the recorded resources say.
+ */
+
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+interface Run {
+  readonly resources: Registered[];
+  /** Logical name -> names of the resources it explicitly depends on. */
+  readonly dependsOn: Map<string, string[]>;
+  readonly outputs: Record<string, unknown>;
+}
+
+function stackConfig(env: string): Record<string, unknown> {
+  const doc = load(readFileSync(join(__dirname, '..', '..', 'stacks', `Pulumi.${env}.yaml`), 'utf8')) as { config: Record<string, unknown> };
+  return doc.config;
+}
+
+/** Runs the program for a stack with mocks; resolves once every expected resource is registered. */
+async function runProgram(env: string, config: Record<string, unknown>, expected: number): Promise<Run> {
+  const resources: Registered[] = [];
+  const dependsOn = new Map<string, string[]>();
+  let pulumi!: typeof Pulumi;
+  let program: Record<string, unknown> = {};
+  await jest.isolateModulesAsync(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pulumi = require('@pulumi/pulumi');
+    pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+          return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call: (args) => args.inputs,
+      },
+      'converge',
+      env,
+      false,
+    );
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+    );
+    // Run as `pulumi up` does: inside the root stack, where stack transformations see every resource's options.
+    program = (await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        const deps = ([] as Pulumi.Resource[]).concat((args.opts.dependsOn as Pulumi.Resource[] | undefined) ?? []);
+        dependsOn.set(args.name, deps.map((r) => (r as unknown as { __name: string }).__name));
+        return undefined;
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { ...require('../../stacks/index') };
+    })) as Record<string, unknown>;
+  });
+  for (let i = 0; i < 500 && resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.startsWith('pulumi:')).length < expected; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) {
+    outputs[key] = pulumi.Output.isInstance(value) ? await new Promise((resolve) => value.apply(resolve)) : value;
+  }
+  return { resources, dependsOn, outputs };
+}
+
+const kubeResources = (run: Run) => run.resources.filter((r) => r.type.startsWith('kubernetes:'));
+const nameOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+
+jest.setTimeout(60_000);
+
+describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
+  const objects = synthesizeEnvironment(env).files.flatMap((f) => f.objects);
+  let run: Run;
+  beforeAll(async () => {
+    run = await runProgram(env, stackConfig(env), objects.length);
+  });
+
+  it('creates one provider, one Platform component and exactly the synthesized objects', () => {
+    expect(run.resources.filter((r) => r.type === 'converge:index:Platform')).toHaveLength(1);
+    const provider = run.resources.filter((r) => r.type === 'pulumi:providers:kubernetes');
+    expect(provider).toHaveLength(1);
+    expect(provider[0].inputs).toMatchObject({ enableServerSideApply: 'true' });
+    expect(kubeResources(run)).toHaveLength(objects.length);
+    expect(kubeResources(run).map((r) => r.name).sort()).toEqual(objects.map(nameOf).sort());
+  });
+
+  it('passes each object to the provider unchanged, under its kind\'s type token', () => {
+    const appset = objects.find((o) => o.kind === 'ApplicationSet')!;
+    const registered = kubeResources(run).find((r) => r.type === 'kubernetes:argoproj.io/v1alpha1:ApplicationSet')!;
+    expect(registered.inputs).toEqual(appset);
+    expect(kubeResources(run).find((r) => r.name === 'argocd')!.type).toBe('kubernetes:core/v1:Namespace');
+  });
+
+  it('applies namespaces, then CRDs, then Argo CD, then projects, then ApplicationSets', () => {
+    const phaseOfName = new Map(objects.map((o) => [nameOf(o), phaseOf(o)]));
+    const order = kubeResources(run).map((r) => DEPLOY_PHASES.indexOf(phaseOfName.get(r.name)!));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // Each phase explicitly waits for the one before it.
+    const crd = run.dependsOn.get('applications.argoproj.io')!;
+    expect(crd).toContain('argocd');
+    expect(run.dependsOn.get('argocd/argocd-repo-server')).toContain('applications.argoproj.io');
+    expect(run.dependsOn.get(`argocd/${env}`)).toContain('argocd/argocd-repo-server');
+    expect(run.dependsOn.get(`argocd/${env}-services`)).toEqual([`argocd/${env}`]);
+  });
+
+  it('exports what it created', () => {
+    expect(run.outputs).toMatchObject({
+      environment: env,
+      argocdNamespace: 'argocd',
+      argocdVersion: expect.stringMatching(/^v3\./),
+      project: env,
+      applicationSet: `${env}-services`,
+      applications: [`${env}-app-service`, `${env}-model-service`],
+      resourceCount: objects.length,
+    });
+  });
+});
+
+describe('pulumi program options', () => {
+  it('marks objects skipAwait when converge:skipAwait is set', async () => {
+    const config = { ...stackConfig('dev'), 'converge:skipAwait': 'true' };
+    const objects = synthesizeEnvironment('dev').files.flatMap((f) => f.objects);
+    const run = await runProgram('dev', config, objects.length);
+    for (const r of kubeResources(run)) {
+      expect((r.inputs.metadata as { annotations: Record<string, string> }).annotations['pulumi.com/skipAwait']).toBe('true');
+    }
+  });
+
+  it('fails when the stack config is bad, with the one-line message and no stack trace', () => {
+    const config = stackConfig('dev') as { 'converge:platform': { services: { 'app-service': { canary: { weight: number } } } } };
+    config['converge:platform'].services['app-service'].canary.weight = 150;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pulumi: typeof Pulumi = require('@pulumi/pulumi');
+      pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, 'converge', 'dev', false);
+      pulumi.runtime.setAllConfig({ 'converge:platform': JSON.stringify(config['converge:platform']) });
+      let error: Error | undefined;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('../../stacks/index');
+      } catch (err) {
+        error = err as Error;
+      }
+      // RunError is how a Pulumi program ends with a message and no stack trace.
+      expect(error).toBeInstanceOf(pulumi.RunError);
+      expect(error!.message).toMatch(
+        /^stacks\/Pulumi\.dev\.yaml:\d+: converge:platform\.services\.app-service\.canary\.weight is 150; it must be an integer between 0 and 100/,
+      );
+    });
+  });
+});
+
+describe('planDeployment', () => {
+  const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+  it('groups objects by phase in synth order', () => {
+    const plan = planDeployment([
+      { apiVersion: 'argoproj.io/v1alpha1', kind: 'ApplicationSet', metadata: { name: 'a', namespace: 'argocd' } },
+      ns('x'),
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'argocd' } },
+      ns('y'),
+    ]);
+    expect(plan.get('namespaces')!.map((o) => o.metadata.name)).toEqual(['x', 'y']);
+    expect(plan.get('argocd')!.map((o) => o.metadata.name)).toEqual(['d']);
+    expect(plan.get('applications')!.map((o) => o.metadata.name)).toEqual(['a']);
+  });
+
+  it('fails when an object is synthesized twice', () => {
+    expect(() => planDeployment([ns('x'), ns('x')])).toThrow('v1/Namespace//x is synthesized twice; every object needs one owner');
+  });
+});
