@@ -65,12 +65,13 @@ export const TOOLS = [
   { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', ldflags: kubeVersionFlags },
   // Shares nearly all compiled packages with the two above, so it costs little; fresh machines lack it.
   { name: 'kubectl', pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags: kubeVersionFlags },
-  { name: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', assets: kwokAssets },
+  { name: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', assets: kwokAssets, assetsRev: 1 },
   {
     name: 'argocd',
     pkg: 'github.com/argoproj/argo-cd/v3/cmd',
     ldflags: argocdVersionFlags,
     assets: argocdAssets,
+    assetsRev: 2, // bump when argocdAssets changes, so caches refresh
     // Multi-call binary: the component is chosen by argv[0].
     aliases: [
       'argocd-application-controller',
@@ -190,7 +191,11 @@ function kwokAssets(outDir) {
   writeFileSync(join(outDir, 'stages.yaml'), docs.join('\n---\n') + '\n');
 }
 
-/** Argo CD's CRDs and base config objects, applied by tools/cluster.mjs before its controllers start. */
+/**
+ * Argo CD's CRDs and base config objects, applied by tools/cluster.mjs before its controllers
+ * start; and git-verify-wrapper.sh, which the repo-server execs on every manifest generation
+ * (its image ships it on PATH; without it every sync fails with "permission denied").
+ */
 function argocdAssets(outDir) {
   const dir = moduleDir('argocd');
   for (const sub of ['crds', 'base/config']) {
@@ -198,6 +203,8 @@ function argocdAssets(outDir) {
       if (f.endsWith('.yaml') && f !== 'kustomization.yaml') copyOut(join(dir, 'manifests', sub, f), join(outDir, 'manifests', sub, f));
     }
   }
+  copyOut(join(dir, 'hack', 'git-verify-wrapper.sh'), join(outDir, 'bin', 'git-verify-wrapper.sh'));
+  chmodSync(join(outDir, 'bin', 'git-verify-wrapper.sh'), 0o755);
 }
 
 /**
@@ -276,12 +283,15 @@ async function build(t) {
 function ensureAssets(t) {
   if (!t.assets) return;
   const dir = join(toolDir(t.name), 'assets');
-  if (existsSync(dir)) return;
+  const stamp = join(dir, '.rev');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === String(t.assetsRev)) return;
+  rmSync(dir, { recursive: true, force: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
     t.assets(tmp);
+    writeFileSync(join(tmp, '.rev'), `${t.assetsRev}\n`);
     renameSync(tmp, dir);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -556,7 +556,7 @@ function startGitServer() {
 async function bootstrapArgocd() {
   const started = Date.now();
   const assets = join(toolDir('argocd'), 'assets', 'manifests');
-  if (!existsSync(assets)) fail(`Argo CD manifests are missing (${assets}); run: node tools/build.mjs argocd`);
+  if (!existsSync(join(toolDir('argocd'), 'assets', 'bin'))) fail(`Argo CD's files are missing or stale (${assets}); run: node tools/build.mjs argocd`);
   const ns = CONFIG.argocdNamespace;
   for (const f of readdirSync(join(assets, 'crds')).sort()) {
     const yaml = readFileSync(join(assets, 'crds', f), 'utf8');
@@ -608,6 +608,8 @@ function argocdEnv(binaryName) {
   for (const d of ['tls', 'ssh', 'gpg/keys', 'gpg/source', 'home', 'tmp']) mkdirSync(join(a, d), { recursive: true });
   return {
     ARGOCD_BINARY_NAME: binaryName,
+    // argocd, helm and git-verify-wrapper.sh are exec'd from PATH, as in Argo CD's image.
+    PATH: `${join(toolDir('argocd'), 'assets', 'bin')}:${pathWithTools(env.PATH)}`,
     ARGOCD_FAKE_IN_CLUSTER: 'true', // in-cluster URL -> our KUBECONFIG
     KUBECONFIG: paths.kubeconfig,
     ARGOCD_GPG_ENABLED: 'false',
@@ -657,8 +659,9 @@ const argocdComponents = {
       `--probe-addr=127.0.0.1:${P.appsetProbe}`,
       `--webhook-addr=127.0.0.1:${P.appsetWebhook}`,
       `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
-    ], { extraEnv: argocdEnv('argocd-applicationset-controller'), endpoint: `http://127.0.0.1:${P.appsetProbe}/healthz` });
-    await waitReady('applicationset-controller', async () => (await httpGet(`http://127.0.0.1:${P.appsetProbe}/healthz`)).status === 200);
+    ], { extraEnv: argocdEnv('argocd-applicationset-controller'), endpoint: `http://127.0.0.1:${P.appsetMetrics}/metrics` });
+    // Its probe server registers no checks (404), so readiness is the metrics endpoint answering.
+    await waitReady('applicationset-controller', async () => (await httpGet(`http://127.0.0.1:${P.appsetMetrics}/metrics`)).status === 200);
   },
   async notifications() {
     start('notifications', toolPath('argocd'), [
