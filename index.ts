@@ -2,3 +2,4 @@
 export * from './constructs';
 export * from './loaders/upstream';
 export * from './loaders/stack-config';
+export * from './loaders/tools';
