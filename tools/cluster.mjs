@@ -33,27 +33,32 @@ const int = (name, dflt) => {
   return Number(v);
 };
 
+/** Loopback ports: key -> [env var that overrides it, default, needed by `up --core`]. */
+function portTable() {
+  return {
+    etcd: ['CONVERGE_ETCD_PORT', 23790, true],
+    etcdPeer: ['CONVERGE_ETCD_PEER_PORT', 23800, true],
+    apiserver: ['CONVERGE_APISERVER_PORT', 26443, true],
+    controllerManager: ['CONVERGE_KCM_PORT', 20257, true],
+    scheduler: ['CONVERGE_SCHEDULER_PORT', 20259, true],
+    kwok: ['CONVERGE_KWOK_PORT', 20247, true],
+    redis: ['CONVERGE_REDIS_PORT', 26379, false],
+    repoServer: ['CONVERGE_REPO_SERVER_PORT', 28081, false],
+    repoServerMetrics: ['CONVERGE_REPO_SERVER_METRICS_PORT', 28084, false],
+    controllerMetrics: ['CONVERGE_ARGOCD_CONTROLLER_METRICS_PORT', 28082, false],
+    appsetMetrics: ['CONVERGE_APPSET_METRICS_PORT', 28085, false],
+    appsetProbe: ['CONVERGE_APPSET_PROBE_PORT', 28086, false],
+    appsetWebhook: ['CONVERGE_APPSET_WEBHOOK_PORT', 28087, false],
+    notificationsMetrics: ['CONVERGE_NOTIFICATIONS_METRICS_PORT', 29001, false],
+    git: ['CONVERGE_GIT_PORT', 29418, false],
+  };
+}
+
 /** Every knob in one place. Ports are loopback-only. */
 export const CONFIG = {
   runDir: env.CONVERGE_RUN_DIR || join(cacheRoot(), 'run'),
   readyTimeoutSec: int('CONVERGE_READY_TIMEOUT', 90),
-  ports: {
-    etcd: int('CONVERGE_ETCD_PORT', 23790),
-    etcdPeer: int('CONVERGE_ETCD_PEER_PORT', 23800),
-    apiserver: int('CONVERGE_APISERVER_PORT', 26443),
-    controllerManager: int('CONVERGE_KCM_PORT', 20257),
-    scheduler: int('CONVERGE_SCHEDULER_PORT', 20259),
-    kwok: int('CONVERGE_KWOK_PORT', 20247),
-    redis: int('CONVERGE_REDIS_PORT', 26379),
-    repoServer: int('CONVERGE_REPO_SERVER_PORT', 28081),
-    repoServerMetrics: int('CONVERGE_REPO_SERVER_METRICS_PORT', 28084),
-    controllerMetrics: int('CONVERGE_ARGOCD_CONTROLLER_METRICS_PORT', 28082),
-    appsetMetrics: int('CONVERGE_APPSET_METRICS_PORT', 28085),
-    appsetProbe: int('CONVERGE_APPSET_PROBE_PORT', 28086),
-    appsetWebhook: int('CONVERGE_APPSET_WEBHOOK_PORT', 28087),
-    notificationsMetrics: int('CONVERGE_NOTIFICATIONS_METRICS_PORT', 29001),
-    git: int('CONVERGE_GIT_PORT', 29418),
-  },
+  ports: Object.fromEntries(Object.entries(portTable()).map(([key, [name, dflt]]) => [key, int(name, dflt)])),
   fakeNodes: int('CONVERGE_FAKE_NODES', 2),
   kcmControllers:
     env.CONVERGE_KCM_CONTROLLERS ||
@@ -686,6 +691,16 @@ const kubeComponents = {
 
 // ---------------------------------------------------------------- commands
 
+/** A port already taken would make a foreign process look like ours to the readiness probes. */
+async function checkPortsFree(core) {
+  const used = [];
+  for (const [key, [name, , inCore]] of Object.entries(portTable())) {
+    if (core && !inCore) continue;
+    if (await tcpSay(P[key])) used.push(`${P[key]} (${name})`);
+  }
+  if (used.length) fail(`port(s) in use on 127.0.0.1: ${used.join(', ')}; stop that process or set those env vars`);
+}
+
 function anyAlive() {
   return Object.entries(readPids()).filter(([, e]) => alive(e));
 }
@@ -699,6 +714,7 @@ async function up() {
     return 0;
   }
   for (const t of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', ...(core ? [] : ['argocd'])]) need(t);
+  await checkPortsFree(core);
   rmSync(R, { recursive: true, force: true }); // stale run: start clean
   mkdirSync(paths.logs, { recursive: true });
   writePids({});
