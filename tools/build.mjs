@@ -106,7 +106,7 @@ function fail(message) {
 }
 
 /** Version of a module as required in tools/<family>/go.mod (null if absent). */
-function readRequire(family, module) {
+export function readRequire(family, module) {
   const text = readFileSync(join(here, family, 'go.mod'), 'utf8');
   const esc = module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // A replace pins the effective version, so it wins over the require line.
@@ -117,7 +117,7 @@ function readRequire(family, module) {
 }
 
 /** versions.json and the committed go.mod must agree, or the cache key would lie. */
-function checkWrapper(t) {
+export function checkWrapper(t) {
   const family = familyOf(t);
   const e = fam(family);
   if (!existsSync(join(here, family, 'go.mod'))) throw new BuildError(`tools/${family}/go.mod is missing; run: node tools/sync.mjs ${family}`);
@@ -129,7 +129,7 @@ function checkWrapper(t) {
   }
 }
 
-function checkUpstreamBlock() {
+export function checkUpstreamBlock() {
   // The upstream block (read by tools/upstream.mjs) must not drift from the families.
   for (const u of Object.values(V.upstream || {})) {
     for (const [f, e] of Object.entries(V.families)) {

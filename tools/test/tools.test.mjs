@@ -1,0 +1,77 @@
+// Checks that need no Go and no cluster: the pins agree with each other and the scripts answer
+// as documented. Run: node --test tools/test/
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkUpstreamBlock, checkWrapper, TOOLS } from '../build.mjs';
+import { TOOL_FAMILY, toolPath, toolsBinDir, versions } from '../paths.mjs';
+
+const tools = join(dirname(fileURLToPath(import.meta.url)), '..');
+const V = versions();
+const node = (args, env = {}) => spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+
+test('every build recipe has a family with a pinned module and version', () => {
+  for (const t of TOOLS) {
+    const fam = V.families[TOOL_FAMILY[t.name]];
+    assert.ok(fam, `${t.name} has no family in versions.json`);
+    assert.match(fam.module, /^[a-z0-9.-]+\//);
+    assert.match(fam.version, /^v\d+\.\d+\.\d+$/);
+  }
+});
+
+test('each committed wrapper go.mod requires exactly the version versions.json pins', () => {
+  for (const t of TOOLS) {
+    if (!existsSync(join(tools, TOOL_FAMILY[t.name], 'go.mod'))) continue; // not synced yet (see README)
+    assert.doesNotThrow(() => checkWrapper(t), t.name);
+  }
+});
+
+test('the upstream block agrees with the families', () => {
+  assert.doesNotThrow(() => checkUpstreamBlock());
+});
+
+test('npm pins in package.json match versions.json', () => {
+  const pkg = JSON.parse(readFileSync(join(tools, '..', 'package.json'), 'utf8'));
+  const deps = { ...pkg.dependencies, ...pkg.devDependencies };
+  for (const [name, version] of Object.entries(V.npm)) {
+    if (deps[name] !== undefined) assert.equal(deps[name], version, name);
+  }
+  assert.equal(V.npm['@pulumi/pulumi'], V.families.pulumi.version.slice(1));
+  assert.equal(V.npm['@pulumi/kubernetes'], V.families['pulumi-kubernetes'].version.slice(1));
+});
+
+test('paths follow <cache>/tools/<name>-<version>/<name>', () => {
+  const cache = '/nonexistent/converge-cache';
+  process.env.CONVERGE_CACHE = cache;
+  try {
+    assert.equal(toolPath('helm', { mustExist: false }), `${cache}/tools/helm-${V.families.helm.version}/helm`);
+    assert.equal(toolsBinDir(), `${cache}/tools/bin`);
+    assert.throws(() => toolPath('helm'), /not built; run: node tools\/build.mjs helm/);
+  } finally {
+    delete process.env.CONVERGE_CACHE;
+  }
+});
+
+test('build.mjs --print-path exits 1 for a tool that is not built, 1 for an unknown one', () => {
+  const missing = node([join(tools, 'build.mjs'), '--print-path', 'helm'], { CONVERGE_CACHE: '/nonexistent/c' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /helm is not built; run: node tools\/build.mjs helm/);
+  const unknown = node([join(tools, 'build.mjs'), '--print-path', 'nope']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown tool "nope"/);
+});
+
+test('build.mjs fails with one line when go is missing', () => {
+  const r = node([join(tools, 'build.mjs'), 'helm'], { CONVERGE_CACHE: '/nonexistent/c', PATH: '/nonexistent' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim(), `build.mjs: go not found on PATH; install Go ${V.go.minimum} or newer`);
+});
+
+test('cluster.mjs status with no cluster says so and exits 1', () => {
+  const r = node([join(tools, 'cluster.mjs'), 'status'], { CONVERGE_RUN_DIR: '/nonexistent/run' });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /no cluster in \/nonexistent\/run/);
+});
