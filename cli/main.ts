@@ -11,7 +11,10 @@ function envOption() {
 }
 
 function stacksDirOption() {
-  return new Option('--stacks-dir <dir>', 'folder of the Pulumi.<env>.yaml files (default: the package\'s stacks/)');
+  return new Option(
+    '--stacks-dir <dir>',
+    "folder of the Pulumi.<env>.yaml files (default: the package's stacks/)",
+  );
 }
 
 export function buildProgram(): Command {
@@ -22,7 +25,7 @@ export function buildProgram(): Command {
 
   program
     .command('synth')
-    .description('write an environment\'s manifests as YAML files (no cluster needed)')
+    .description("write an environment's manifests as YAML files (no cluster needed)")
     .addOption(envOption())
     .option('-o, --out <dir>', 'output folder (default: manifests/<env>)')
     .addOption(stacksDirOption())
@@ -33,7 +36,9 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check every synthesized object against Kubernetes and CRD schemas, and the platform\'s invariants')
+    .description(
+      "check every synthesized object against Kubernetes and CRD schemas, and the platform's invariants",
+    )
     .addOption(envOption())
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
     .addOption(stacksDirOption())

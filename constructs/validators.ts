@@ -41,7 +41,7 @@ const DURATION = /^([0-9]+(ms|s|m|h))+$/;
 export const isDnsLabel: Check<string> = (value) =>
   typeof value === 'string' && value.length <= 63 && DNS_LABEL.test(value)
     ? undefined
-    : "it must be a DNS label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit); rename it, e.g. \"team-a\"";
+    : 'it must be a DNS label (lowercase letters, digits and \'-\', at most 63 characters, starting and ending with a letter or digit); rename it, e.g. "team-a"';
 
 export const isDnsSubdomain: Check<string> = (value) =>
   typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value)

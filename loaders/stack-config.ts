@@ -46,7 +46,8 @@ export function yamlLineLocator(text: string, prefix: readonly (string | number)
 function lineLocator(doc: Document, counter: LineCounter, prefix: readonly (string | number)[]) {
   return (path: readonly (string | number)[]): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn([...prefix, ...path.slice(0, n)], true) as { range?: [number, number, number] } | undefined;
+      const node = doc.getIn([...prefix, ...path.slice(0, n)], true) as
+        { range?: [number, number, number] } | undefined;
       if (node?.range) {
         // For a missing or unknown key, point at its parent's key line rather than its first child.
         return counter.linePos(node.range[0]).line - (n < path.length && isMap(node) ? 1 : 0);
@@ -66,7 +67,9 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
   const path = join(dir, `Pulumi.${env}.yaml`);
   const file = displayPath(path);
   if (!existsSync(path)) {
-    throw new ConfigError([`${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another --env`]);
+    throw new ConfigError([
+      `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another --env`,
+    ]);
   }
   const text = readFileSync(path, 'utf8');
   const counter = new LineCounter();

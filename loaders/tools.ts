@@ -11,7 +11,9 @@ export function toolsBinDir(): string {
 export function toolPath(name: string): string {
   const path = join(toolsBinDir(), name);
   if (!existsSync(path)) {
-    const err = new Error(`${name} is not built at ${path}; run \`npm run tools -- ${name}\` to build it from its pinned Go module`);
+    const err = new Error(
+      `${name} is not built at ${path}; run \`npm run tools -- ${name}\` to build it from its pinned Go module`,
+    );
     err.name = 'UpstreamMissingError';
     throw err;
   }

@@ -20,7 +20,9 @@ export interface UpstreamPin {
 /** Raised when the pinned upstream files are not cached yet. */
 export class UpstreamMissingError extends Error {
   constructor(name: string, dir: string) {
-    super(`${name} files are not cached at ${dir}; run \`npm run setup\` (or \`node tools/upstream.mjs\`) to fetch the pinned versions`);
+    super(
+      `${name} files are not cached at ${dir}; run \`npm run setup\` (or \`node tools/upstream.mjs\`) to fetch the pinned versions`,
+    );
     this.name = 'UpstreamMissingError';
   }
 }

@@ -49,7 +49,11 @@ function run() {
     return program();
   } catch (err) {
     // Bad input ends with its one-line message, not a stack trace.
-    if (err instanceof ConfigError || err instanceof UpstreamMissingError || (err as Error).name === 'ValidationError') {
+    if (
+      err instanceof ConfigError ||
+      err instanceof UpstreamMissingError ||
+      (err as Error).name === 'ValidationError'
+    ) {
       throw new pulumi.RunError((err as Error).message);
     }
     throw err;

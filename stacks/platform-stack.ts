@@ -44,6 +44,9 @@ export class PlatformStack extends pulumi.ComponentResource {
 function withSkipAwait(obj: KubeObject): KubeObject {
   return {
     ...obj,
-    metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, 'pulumi.com/skipAwait': 'true' } },
+    metadata: {
+      ...obj.metadata,
+      annotations: { ...obj.metadata.annotations, 'pulumi.com/skipAwait': 'true' },
+    },
   };
 }

@@ -20,6 +20,8 @@ export function synth(options: SynthOptions): number {
     writeFileSync(join(out, file.name), file.content);
     objects += file.objects.length;
   }
-  console.log(`${loaded.environment}: wrote ${objects} objects in ${files.length} files to ${out} (${files.map((f) => f.name).join(', ')})`);
+  console.log(
+    `${loaded.environment}: wrote ${objects} objects in ${files.length} files to ${out} (${files.map((f) => f.name).join(', ')})`,
+  );
   return 0;
 }

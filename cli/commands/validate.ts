@@ -36,7 +36,11 @@ export function validateEnvironment(env: string, stacksDir?: string): Validation
     const result = schemas.validate(obj);
     counts[result.source]++;
     if (result.source === 'none') {
-      violations.push({ object: objectRef(obj), rule: 'schema', message: `no schema for ${obj.apiVersion} ${obj.kind}` });
+      violations.push({
+        object: objectRef(obj),
+        rule: 'schema',
+        message: `no schema for ${obj.apiVersion} ${obj.kind}`,
+      });
     }
     for (const p of result.problems) {
       violations.push({ object: objectRef(obj), rule: 'schema', message: `${p.path}: ${p.message}` });
@@ -65,7 +69,13 @@ export function validate(options: ValidateOptions): number {
         `invariants: ${report.invariants.join(', ')}`,
     );
     if (report.violations.length === 0) console.log('no violations');
-    else console.log(formatTable(['OBJECT', 'RULE', 'PROBLEM'], report.violations.map((v) => [v.object, v.rule, v.message])));
+    else
+      console.log(
+        formatTable(
+          ['OBJECT', 'RULE', 'PROBLEM'],
+          report.violations.map((v) => [v.object, v.rule, v.message]),
+        ),
+      );
   }
   return report.violations.length === 0 ? 0 : 1;
 }

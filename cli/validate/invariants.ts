@@ -46,19 +46,31 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
   const violations: Violation[] = [];
   const add = (obj: KubeObject, rule: InvariantName, message: string) =>
     violations.push({ object: objectRef(obj), rule, message });
-  const projects = new Map(objects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec as ProjectSpec]));
+  const projects = new Map(
+    objects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec as ProjectSpec]),
+  );
   const expected = SyncPolicy.forEnvironment(config.environment, config.sync);
 
   for (const app of objects.filter((o) => o.kind === 'Application')) {
     const spec = app.spec as AppSpec;
     const project = spec.project ?? 'default';
-    if (project === 'default') add(app, 'project-not-default', 'it is in the default project, which allows everything');
+    if (project === 'default')
+      add(app, 'project-not-default', 'it is in the default project, which allows everything');
     const projectSpec = projects.get(project);
-    if (!projectSpec && project !== 'default') add(app, 'project-not-default', `its project "${project}" is not synthesized`);
+    if (!projectSpec && project !== 'default')
+      add(app, 'project-not-default', `its project "${project}" is not synthesized`);
     if (projectSpec) {
       const dest = spec.destination ?? {};
-      if (!(projectSpec.destinations ?? []).some((d) => d.server === dest.server && d.namespace === dest.namespace)) {
-        add(app, 'destination-in-project', `destination ${dest.server} ${dest.namespace} is not among project ${project}'s destinations`);
+      if (
+        !(projectSpec.destinations ?? []).some(
+          (d) => d.server === dest.server && d.namespace === dest.namespace,
+        )
+      ) {
+        add(
+          app,
+          'destination-in-project',
+          `destination ${dest.server} ${dest.namespace} is not among project ${project}'s destinations`,
+        );
       }
       const repo = spec.source?.repoURL;
       if (!repo || !(projectSpec.sourceRepos ?? []).includes(repo)) {
@@ -71,7 +83,11 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
       checkTag(config, (m) => add(app, 'image-tag-pinned', m), 'canary.image.tag', values.canary.image?.tag);
       const w = values.canary.weights;
       if (!w || !isPercent(w.stable) || !isPercent(w.canary) || w.stable! + w.canary! !== 100) {
-        add(app, 'canary-weights', `canary weights ${JSON.stringify(w)} must be integers 0-100 that add up to 100`);
+        add(
+          app,
+          'canary-weights',
+          `canary weights ${JSON.stringify(w)} must be integers 0-100 that add up to 100`,
+        );
       }
     }
     const automated = spec.syncPolicy?.automated;
@@ -80,7 +96,11 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
     const wantPrune = expected.automated && expected.prune;
     const wantSelfHeal = expected.automated && expected.selfHeal;
     if (prune !== wantPrune || selfHeal !== wantSelfHeal) {
-      add(app, 'sync-policy', `prune=${prune} selfHeal=${selfHeal}, but the ${config.environment} policy says prune=${wantPrune} selfHeal=${wantSelfHeal}`);
+      add(
+        app,
+        'sync-policy',
+        `prune=${prune} selfHeal=${selfHeal}, but the ${config.environment} policy says prune=${wantPrune} selfHeal=${wantSelfHeal}`,
+      );
     }
   }
 
@@ -92,12 +112,16 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
       checkTag(config, (m) => add(obj, 'image-tag-pinned', m), `container ${c.name}`, tag);
     }
     if (obj.kind === 'VirtualService') {
-      const http = ((obj.spec as { http?: { route?: { weight?: number }[] }[] }).http ?? []);
+      const http = (obj.spec as { http?: { route?: { weight?: number }[] }[] }).http ?? [];
       http.forEach((route, i) => {
         const weights = (route.route ?? []).map((r) => r.weight ?? (route.route!.length === 1 ? 100 : 0));
         const total = weights.reduce((a, b) => a + b, 0);
         if (weights.some((w) => !isPercent(w)) || total !== 100) {
-          add(obj, 'canary-weights', `http[${i}] weights ${weights.join('+')} must each be 0-100 and add up to 100`);
+          add(
+            obj,
+            'canary-weights',
+            `http[${i}] weights ${weights.join('+')} must each be 0-100 and add up to 100`,
+          );
         }
       });
     }
@@ -105,16 +129,27 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
   return violations;
 }
 
-function checkTag(config: PlatformConfig, report: (message: string) => void, what: string, tag: string | undefined) {
+function checkTag(
+  config: PlatformConfig,
+  report: (message: string) => void,
+  what: string,
+  tag: string | undefined,
+) {
   if (config.environment === 'dev') return;
   if (!tag) report(`${what} has no tag; outside dev every image is pinned to a release tag or digest`);
-  else if (tag === 'latest') report(`${what} is "latest"; outside dev every image is pinned to a release tag or digest`);
+  else if (tag === 'latest')
+    report(`${what} is "latest"; outside dev every image is pinned to a release tag or digest`);
 }
 
 const isPercent = (n: number | undefined) => Number.isInteger(n) && n! >= 0 && n! <= 100;
 
-function podSpec(obj: KubeObject): { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[] } | undefined {
-  const spec = obj.spec as { template?: { spec?: object }; jobTemplate?: { spec?: { template?: { spec?: object } } } } | undefined;
+function podSpec(
+  obj: KubeObject,
+):
+  | { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[] }
+  | undefined {
+  const spec = obj.spec as
+    { template?: { spec?: object }; jobTemplate?: { spec?: { template?: { spec?: object } } } } | undefined;
   if (obj.kind === 'Pod') return obj.spec as never;
   return (spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec) as never;
 }

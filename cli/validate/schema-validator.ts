@@ -24,7 +24,11 @@ export interface SchemaResult {
 
 type Schema = Record<string, unknown>;
 
-const ROOT_FIELDS = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+const ROOT_FIELDS = {
+  apiVersion: { type: 'string' },
+  kind: { type: 'string' },
+  metadata: { type: 'object' },
+};
 
 export class SchemaValidator {
   private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
@@ -57,7 +61,11 @@ export class SchemaValidator {
     const group = groupOf(obj.apiVersion);
     const version = obj.apiVersion.slice(group.length + 1);
     for (const crd of this.crds) {
-      const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] };
+      const spec = crd.spec as {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; schema?: { openAPIV3Schema: Schema } }[];
+      };
       if (spec.group !== group || spec.names.kind !== obj.kind) continue;
       const schema = spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
       // The API server accepts the object header on every custom resource, whether listed or not.
@@ -79,9 +87,10 @@ export class SchemaValidator {
       this.loadedFiles.add(file);
     }
     const name = Object.entries(doc.components.schemas).find(([, schema]) =>
-      ((schema['x-kubernetes-group-version-kind'] as { group: string; version: string; kind: string }[] | undefined) ?? []).some(
-        (gvk) => gvk.group === group && gvk.version === version && gvk.kind === obj.kind,
-      ),
+      (
+        (schema['x-kubernetes-group-version-kind'] as
+          { group: string; version: string; kind: string }[] | undefined) ?? []
+      ).some((gvk) => gvk.group === group && gvk.version === version && gvk.kind === obj.kind),
     )?.[0];
     return name ? this.ajv.compile({ $ref: `${id}#/components/schemas/${name}` }) : null;
   }

@@ -75,8 +75,12 @@ return hs
 `;
 
 const DEFAULT_IGNORE_DIFFERENCES: Record<string, IgnoreRule> = {
-  'admissionregistration.k8s.io_MutatingWebhookConfiguration': { jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
-  'admissionregistration.k8s.io_ValidatingWebhookConfiguration': { jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+  'admissionregistration.k8s.io_MutatingWebhookConfiguration': {
+    jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'],
+  },
+  'admissionregistration.k8s.io_ValidatingWebhookConfiguration': {
+    jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'],
+  },
 };
 
 /**
@@ -104,7 +108,11 @@ export class ArgoCdInstall extends Construct {
     this.namespace = validate('namespace', props.namespace ?? ARGOCD_NAMESPACE, isDnsLabel);
     this.version = props.manifests.version;
     this.ha = props.manifests.ha;
-    const reconciliation = validate('reconciliationTimeout', props.reconciliationTimeout ?? '180s', isDuration);
+    const reconciliation = validate(
+      'reconciliationTimeout',
+      props.reconciliationTimeout ?? '180s',
+      isDuration,
+    );
     const jitter = validate('reconciliationJitter', props.reconciliationJitter ?? '60s', isDuration);
     const selfHealBackoff = validate('selfHealBackoff', props.selfHealBackoff ?? '2s', isDuration);
 
@@ -112,11 +120,15 @@ export class ArgoCdInstall extends Construct {
       'argocd-cm': {
         'timeout.reconciliation': reconciliation,
         'timeout.reconciliation.jitter': jitter,
-        ...healthCheckData(props.healthChecks ?? { 'networking.istio.io/VirtualService': VIRTUAL_SERVICE_HEALTH_LUA }),
+        ...healthCheckData(
+          props.healthChecks ?? { 'networking.istio.io/VirtualService': VIRTUAL_SERVICE_HEALTH_LUA },
+        ),
         ...ignoreDifferencesData(props.ignoreDifferences ?? DEFAULT_IGNORE_DIFFERENCES),
       },
       'argocd-cmd-params-cm': {
-        'controller.self.heal.backoff.timeout.seconds': String(Math.max(1, Math.round(durationSeconds(selfHealBackoff)))),
+        'controller.self.heal.backoff.timeout.seconds': String(
+          Math.max(1, Math.round(durationSeconds(selfHealBackoff))),
+        ),
         ...(props.progressiveSyncs ? { 'applicationsetcontroller.enable.progressive.syncs': 'true' } : {}),
       },
       'argocd-rbac-cm': {
@@ -156,12 +168,17 @@ export class ArgoCdInstall extends Construct {
   }
 }
 
-function withData(obj: KubeObject, extra: Record<string, string>, exclusions?: readonly ResourceFilter[]): KubeObject {
+function withData(
+  obj: KubeObject,
+  extra: Record<string, string>,
+  exclusions?: readonly ResourceFilter[],
+): KubeObject {
   const data = { ...((obj.data as Record<string, string> | undefined) ?? {}), ...extra };
   if (obj.metadata.name === 'argocd-cm' && exclusions?.length) {
     // Append to upstream's list, so its default exclusions stay.
     const upstream = data['resource.exclusions'] ?? '';
-    data['resource.exclusions'] = `${upstream}${upstream.endsWith('\n') || upstream === '' ? '' : '\n'}${toYamlBlock(exclusions)}`;
+    data['resource.exclusions'] =
+      `${upstream}${upstream.endsWith('\n') || upstream === '' ? '' : '\n'}${toYamlBlock(exclusions)}`;
   }
   return { ...obj, data };
 }
@@ -171,7 +188,11 @@ function healthCheckData(checks: Readonly<Record<string, string>>): Record<strin
   for (const [groupKind, lua] of Object.entries(checks)) {
     const slash = groupKind.lastIndexOf('/');
     if (slash < 0) {
-      throw new ValidationError(`healthChecks.${groupKind}`, groupKind, 'keys must be "group/Kind", e.g. "networking.istio.io/VirtualService"');
+      throw new ValidationError(
+        `healthChecks.${groupKind}`,
+        groupKind,
+        'keys must be "group/Kind", e.g. "networking.istio.io/VirtualService"',
+      );
     }
     const group = groupKind.slice(0, slash);
     const kind = groupKind.slice(slash + 1);

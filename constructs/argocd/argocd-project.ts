@@ -99,7 +99,11 @@ export class ArgoCdProject extends Construct {
     super(scope, id);
     this.name = validate('name', props.name ?? id, isDnsLabel);
     if (this.name === 'default') {
-      throw new ValidationError('name', this.name, 'the default project allows everything; name the project after its environment, e.g. "prod"');
+      throw new ValidationError(
+        'name',
+        this.name,
+        'the default project allows everything; name the project after its environment, e.g. "prod"',
+      );
     }
     this.namespace = validate('namespace', props.namespace ?? ARGOCD_NAMESPACE, isDnsLabel);
     if (props.sourceRepos.length === 0) {
@@ -123,7 +127,11 @@ export class ArgoCdProject extends Construct {
     const roles = (props.roles ?? []).map((role, i) => {
       validate(`roles[${i}].name`, role.name, isDnsLabel);
       if (role.actions.length === 0) {
-        throw new ValidationError(`roles[${i}].actions`, [], 'list what the role may do, e.g. ["get", "sync"]');
+        throw new ValidationError(
+          `roles[${i}].actions`,
+          [],
+          'list what the role may do, e.g. ["get", "sync"]',
+        );
       }
       return {
         name: role.name,

@@ -109,12 +109,19 @@ export class EnvironmentApplicationSet extends Construct {
     services.forEach((s, i) => {
       validate(`services[${i}].name`, s.name, isDnsLabel);
       if (services.findIndex((o) => o.name === s.name) !== i) {
-        throw new ValidationError(`services[${i}].name`, s.name, 'service names must be unique; rename one of them');
+        throw new ValidationError(
+          `services[${i}].name`,
+          s.name,
+          'service names must be unique; rename one of them',
+        );
       }
     });
 
     let policy = props.syncPolicy ?? SyncPolicy.forEnvironment(props.environment);
-    if (services.some((s) => s.externalCanaryWeights) && !policy.syncOptions.includes('RespectIgnoreDifferences=true')) {
+    if (
+      services.some((s) => s.externalCanaryWeights) &&
+      !policy.syncOptions.includes('RespectIgnoreDifferences=true')
+    ) {
       policy = policy.with({ respectIgnoreDifferences: true });
     }
     const steps = props.progressiveSteps;
@@ -128,7 +135,11 @@ export class EnvironmentApplicationSet extends Construct {
     steps?.forEach((step, i) =>
       step.forEach((name, j) => {
         if (!services.some((s) => s.name === name)) {
-          throw new ValidationError(`progressiveSteps[${i}][${j}]`, name, `it is not a service here; use one of: ${services.map((s) => s.name).join(', ')}`);
+          throw new ValidationError(
+            `progressiveSteps[${i}][${j}]`,
+            name,
+            `it is not a service here; use one of: ${services.map((s) => s.name).join(', ')}`,
+          );
         }
       }),
     );
@@ -142,7 +153,10 @@ export class EnvironmentApplicationSet extends Construct {
       notifications: props.notifications,
       valueFiles,
     };
-    const labels = (service: string) => ({ [LABELS.environment]: props.environment, [LABELS.service]: service });
+    const labels = (service: string) => ({
+      [LABELS.environment]: props.environment,
+      [LABELS.service]: service,
+    });
 
     this.applications = services.map((s) =>
       applicationObject(this.appName(s.name), this.namespace, {

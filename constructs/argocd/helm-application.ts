@@ -110,11 +110,19 @@ export function helmApplicationManifest(
   validate('namespace', namespace, isDnsLabel);
   validate('project', options.project, isDnsLabel);
   if (options.project === 'default') {
-    throw new ValidationError('project', 'default', 'the default project allows everything; use the environment\'s project, e.g. "prod"');
+    throw new ValidationError(
+      'project',
+      'default',
+      'the default project allows everything; use the environment\'s project, e.g. "prod"',
+    );
   }
   validate('chartPath', options.chartPath, isNonEmptyString);
   if (options.chartPath.startsWith('/') || options.chartPath.split('/').includes('..')) {
-    throw new ValidationError('chartPath', options.chartPath, 'it must be a path inside the repo, e.g. "charts/app-service"');
+    throw new ValidationError(
+      'chartPath',
+      options.chartPath,
+      'it must be a path inside the repo, e.g. "charts/app-service"',
+    );
   }
   const ignore = [...(options.ignoreDifferences ?? [])];
   let syncPolicy = options.syncPolicy ?? new SyncPolicy();

@@ -71,7 +71,13 @@ export function notificationsConfigData(settings: NotificationsSettings): Record
   }
   if (settings.email) {
     const { host, port, from, passwordSecretKey } = settings.email;
-    data['service.email'] = toYamlBlock({ host, port, from, username: from, password: `$${passwordSecretKey}` });
+    data['service.email'] = toYamlBlock({
+      host,
+      port,
+      from,
+      username: from,
+      password: `$${passwordSecretKey}`,
+    });
   }
   for (const name of webhooks) {
     data[`service.webhook.${name}`] = toYamlBlock({
@@ -102,7 +108,9 @@ export function notificationsConfigData(settings: NotificationsSettings): Record
 }
 
 /** Subscription annotations for an Application: `notifications.argoproj.io/subscribe.<trigger>.<service>`. */
-export function notificationAnnotations(subscriptions: readonly NotificationSubscription[]): Record<string, string> {
+export function notificationAnnotations(
+  subscriptions: readonly NotificationSubscription[],
+): Record<string, string> {
   const annotations: Record<string, string> = {};
   for (const sub of subscriptions) {
     const service = sub.service === 'pagerduty' ? 'pagerdutyv2' : sub.service;

@@ -42,7 +42,11 @@ export interface SyncPolicyProps {
 /** Per-environment presets: dev heals fast, prod prunes last and retries longer. */
 export const SYNC_POLICY_PRESETS: Readonly<Record<Environment, SyncPolicyProps>> = {
   dev: { prune: true, selfHeal: true, retry: { limit: 5, backoffDuration: '5s', backoffMaxDuration: '1m' } },
-  staging: { prune: true, selfHeal: true, retry: { limit: 5, backoffDuration: '5s', backoffMaxDuration: '3m' } },
+  staging: {
+    prune: true,
+    selfHeal: true,
+    retry: { limit: 5, backoffDuration: '5s', backoffMaxDuration: '3m' },
+  },
   prod: {
     prune: true,
     selfHeal: true,
@@ -81,7 +85,11 @@ export class SyncPolicy {
       );
     }
     if (this.allowEmpty && !this.prune) {
-      throw new ValidationError('allowEmpty', true, 'it only applies when prune is true; set prune: true or drop allowEmpty');
+      throw new ValidationError(
+        'allowEmpty',
+        true,
+        'it only applies when prune is true; set prune: true or drop allowEmpty',
+      );
     }
     this.retry = props.retry === false ? undefined : resolveRetry(props.retry ?? {});
     const options: string[] = [];
@@ -92,7 +100,11 @@ export class SyncPolicy {
     if (props.respectIgnoreDifferences ?? true) options.push('RespectIgnoreDifferences=true');
     for (const [i, option] of (props.extraSyncOptions ?? []).entries()) {
       if (!/^[A-Za-z]+=[A-Za-z0-9-]+$/.test(option)) {
-        throw new ValidationError(`extraSyncOptions[${i}]`, option, 'it must look like "Name=value", e.g. "Prune=confirm"');
+        throw new ValidationError(
+          `extraSyncOptions[${i}]`,
+          option,
+          'it must look like "Name=value", e.g. "Prune=confirm"',
+        );
       }
       if (!options.includes(option)) options.push(option);
     }
@@ -106,7 +118,13 @@ export class SyncPolicy {
 
   public toProps(): SyncPolicyProps {
     const has = (name: string) => this.syncOptions.includes(`${name}=true`);
-    const known = ['CreateNamespace', 'ServerSideApply', 'PruneLast', 'ApplyOutOfSyncOnly', 'RespectIgnoreDifferences'];
+    const known = [
+      'CreateNamespace',
+      'ServerSideApply',
+      'PruneLast',
+      'ApplyOutOfSyncOnly',
+      'RespectIgnoreDifferences',
+    ];
     return {
       automated: this.automated,
       prune: this.automated ? this.prune : undefined,
@@ -147,7 +165,11 @@ function resolveRetry(retry: RetryOptions): Required<RetryOptions> {
   return {
     limit: validate('retry.limit', retry.limit ?? 5, isIntegerInRange(0, 100, 'use 0 for no retries')),
     backoffDuration: validate('retry.backoffDuration', retry.backoffDuration ?? '5s', isDuration),
-    backoffFactor: validate('retry.backoffFactor', retry.backoffFactor ?? 2, isIntegerInRange(1, 10, 'use 2 to double the wait')),
+    backoffFactor: validate(
+      'retry.backoffFactor',
+      retry.backoffFactor ?? 2,
+      isIntegerInRange(1, 10, 'use 2 to double the wait'),
+    ),
     backoffMaxDuration: validate('retry.backoffMaxDuration', retry.backoffMaxDuration ?? '3m', isDuration),
   };
 }

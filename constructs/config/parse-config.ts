@@ -40,7 +40,9 @@ function formatIssue(issue: z.core.$ZodIssue, key: string, source: ConfigSource)
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const line = source.lineOf?.(path);
   const where = line === undefined ? source.file : `${source.file}:${line}`;
-  const keyPath = [key, ...path].map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  const keyPath = [key, ...path]
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
   const input = 'input' in issue ? issue.input : undefined;
   switch (issue.code) {
     case 'unrecognized_keys': {

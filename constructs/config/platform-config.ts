@@ -41,7 +41,12 @@ const canarySchema = z.strictObject({
   tag: checked(z.string(), isImageTag),
   replicas: checked(z.number(), isIntegerInRange(1, 100, 'one or two canary replicas are usual')).default(1),
   /** Requests carrying this header go to the canary whatever the weight. */
-  header: z.strictObject({ name: checked(z.string(), isNonEmptyString), value: checked(z.string(), isNonEmptyString) }).optional(),
+  header: z
+    .strictObject({
+      name: checked(z.string(), isNonEmptyString),
+      value: checked(z.string(), isNonEmptyString),
+    })
+    .optional(),
   /** A rollout controller owns the weights: Git sets the start, and self-heal never reverts them. */
   weightsManagedExternally: z.boolean().default(false),
 });
@@ -128,7 +133,9 @@ export const platformConfigSchema = z
       revision: checked(z.string(), isNonEmptyString),
     }),
     destination: z
-      .strictObject({ server: checked(z.string(), isNonEmptyString).default('https://kubernetes.default.svc') })
+      .strictObject({
+        server: checked(z.string(), isNonEmptyString).default('https://kubernetes.default.svc'),
+      })
       .prefault({}),
     argocd: z
       .strictObject({
@@ -146,11 +153,15 @@ export const platformConfigSchema = z
     project: z
       .strictObject({
         name: checked(z.string(), (v) =>
-          v === 'default' ? 'the default project allows everything; name it after the environment, e.g. "prod"' : isDnsLabel(v),
+          v === 'default'
+            ? 'the default project allows everything; name it after the environment, e.g. "prod"'
+            : isDnsLabel(v),
         ).optional(),
         description: z.string().optional(),
         sourceRepos: z.array(checked(z.string(), isGitRepoUrl)).optional(),
-        clusterResources: z.array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) })).default([]),
+        clusterResources: z
+          .array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) }))
+          .default([]),
         roles: z.array(roleSchema).default([]),
         syncWindows: z.array(syncWindowSchema).default([]),
       })
@@ -202,7 +213,10 @@ export const platformConfigSchema = z
       });
     }
     for (const [i, sub] of config.notifications.subscriptions.entries()) {
-      const configured = sub.service === 'webhook' ? Object.keys(config.notifications.webhooks).length > 0 : config.notifications[sub.service];
+      const configured =
+        sub.service === 'webhook'
+          ? Object.keys(config.notifications.webhooks).length > 0
+          : config.notifications[sub.service];
       if (!configured) {
         ctx.addIssue({
           code: 'custom',

@@ -1,7 +1,12 @@
 import { Construct } from 'constructs';
 import { CanaryWeights, canaryWeights } from '../canary/canary-weights';
 import { LABELS, PART_OF } from '../constants';
-import { DestinationRule, Gateway, VirtualService, VirtualServiceSpecHttp } from '../imports/networking.istio.io';
+import {
+  DestinationRule,
+  Gateway,
+  VirtualService,
+  VirtualServiceSpecHttp,
+} from '../imports/networking.istio.io';
 import { isDnsLabel, isDnsSubdomain, isIntegerInRange, isNonEmptyString, validate } from '../validators';
 
 /** Send requests carrying this header to the canary, whatever the weights. */
@@ -89,7 +94,8 @@ export class IstioCanary extends Construct {
     this.name = validate('name', props.name ?? host.split('.')[0], isDnsLabel);
     this.weights = canaryWeights(props.weight ?? 0, 'weight');
     if (props.namespace !== undefined) validate('namespace', props.namespace, isDnsLabel);
-    if (props.port !== undefined) validate('port', props.port, isIntegerInRange(1, 65535, 'use the Service port'));
+    if (props.port !== undefined)
+      validate('port', props.port, isIntegerInRange(1, 65535, 'use the Service port'));
     const versionLabel = validate('versionLabel', props.versionLabel ?? 'version', isNonEmptyString);
     if (props.header) {
       validate('header.name', props.header.name, isNonEmptyString);
@@ -105,7 +111,10 @@ export class IstioCanary extends Construct {
       metadata,
       spec: {
         host,
-        subsets: Object.values(CANARY_SUBSETS).map((subset) => ({ name: subset, labels: { [versionLabel]: subset } })),
+        subsets: Object.values(CANARY_SUBSETS).map((subset) => ({
+          name: subset,
+          labels: { [versionLabel]: subset },
+        })),
       },
     });
 
@@ -114,7 +123,11 @@ export class IstioCanary extends Construct {
       const hosts = props.gateway.hosts;
       if (hosts.length === 0) validate('gateway.hosts', '', isNonEmptyString);
       hosts.forEach((h, i) => validate(`gateway.hosts[${i}]`, h, isDnsSubdomain));
-      const port = validate('gateway.port', props.gateway.port ?? 80, isIntegerInRange(1, 65535, 'use 80 for HTTP'));
+      const port = validate(
+        'gateway.port',
+        props.gateway.port ?? 80,
+        isIntegerInRange(1, 65535, 'use 80 for HTTP'),
+      );
       this.gateway = new Gateway(this, 'Gateway', {
         metadata,
         spec: {

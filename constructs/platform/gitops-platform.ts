@@ -117,7 +117,11 @@ export function serviceApplication(name: string, config: PlatformConfig): Servic
 }
 
 /** Chart values derived from the config; `values` may add to them but not redeclare them. */
-export function serviceValues(name: string, service: ServiceConfig, config: PlatformConfig): Record<string, unknown> {
+export function serviceValues(
+  name: string,
+  service: ServiceConfig,
+  config: PlatformConfig,
+): Record<string, unknown> {
   for (const key of PLATFORM_VALUE_KEYS) {
     if (key in service.values) {
       throw new ValidationError(
@@ -144,7 +148,9 @@ export function serviceValues(name: string, service: ServiceConfig, config: Plat
   };
   const model = config.services['model-service'];
   if (name === 'app-service' && model && !('modelService' in service.values)) {
-    derived.modelService = { url: `http://model-service.${model.namespace}.svc.cluster.local:${SERVICE_PORT}` };
+    derived.modelService = {
+      url: `http://model-service.${model.namespace}.svc.cluster.local:${SERVICE_PORT}`,
+    };
   }
   return { ...derived, ...service.values };
 }

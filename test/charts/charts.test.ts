@@ -14,7 +14,8 @@ import { kubernetesOpenApiDir, loadCrds } from '../../loaders/upstream';
 
 const CHARTS = join(__dirname, '..', '..', 'charts');
 const SERVICES = ['app-service', 'model-service'];
-const helm = (args: string[], cwd?: string) => execFileSync(toolPath('helm'), args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const helm = (args: string[], cwd?: string) =>
+  execFileSync(toolPath('helm'), args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 let work: string;
 const schemas = new SchemaValidator(kubernetesOpenApiDir(), loadCrds('istio-api'));
@@ -27,18 +28,34 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function render(service: string, env: string, values: object, namespace: string): KubeObject[] {
   const file = join(work, `${service}-${env}.json`);
   writeFileSync(file, JSON.stringify(values));
-  const out = helm(['template', service, join(CHARTS, service), '-n', namespace, '-f', join(CHARTS, service, `values-${env}.yaml`), '-f', file]);
+  const out = helm([
+    'template',
+    service,
+    join(CHARTS, service),
+    '-n',
+    namespace,
+    '-f',
+    join(CHARTS, service, `values-${env}.yaml`),
+    '-f',
+    file,
+  ]);
   return (loadAll(out) as KubeObject[]).filter(Boolean);
 }
 
 describe.each(ENVIRONMENTS)('charts in %s', (env) => {
   const { platform, loaded } = synthesizeEnvironment(env);
-  const projectKinds = ((platform.project.resource.toJson() as { spec: { namespaceResourceWhitelist: { group: string; kind: string }[] } }).spec
-    .namespaceResourceWhitelist).map((gk) => `${gk.group}/${gk.kind}`);
+  const projectKinds = (
+    platform.project.resource.toJson() as {
+      spec: { namespaceResourceWhitelist: { group: string; kind: string }[] };
+    }
+  ).spec.namespaceResourceWhitelist.map((gk) => `${gk.group}/${gk.kind}`);
 
   describe.each(SERVICES)('%s', (service) => {
     const app = platform.applicationSet.applications.find((a) => a.metadata.name === `${env}-${service}`)!;
-    const spec = app.spec as { destination: { namespace: string }; source: { helm: { valuesObject: Record<string, unknown>; valueFiles: string[] } } };
+    const spec = app.spec as {
+      destination: { namespace: string };
+      source: { helm: { valuesObject: Record<string, unknown>; valueFiles: string[] } };
+    };
     const config = loaded.config.services[service];
     let objects: KubeObject[];
     beforeAll(() => {
@@ -46,10 +63,20 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
     const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
 
-    it('passes helm lint --strict with the environment\'s values', () => {
+    it("passes helm lint --strict with the environment's values", () => {
       const file = join(work, `${service}-${env}-lint.json`);
       writeFileSync(file, JSON.stringify(spec.source.helm.valuesObject));
-      expect(helm(['lint', '--strict', join(CHARTS, service), '-f', join(CHARTS, service, `values-${env}.yaml`), '-f', file])).toContain('0 chart(s) failed');
+      expect(
+        helm([
+          'lint',
+          '--strict',
+          join(CHARTS, service),
+          '-f',
+          join(CHARTS, service, `values-${env}.yaml`),
+          '-f',
+          file,
+        ]),
+      ).toContain('0 chart(s) failed');
     });
 
     it('renders stable and canary Deployments, Service, ServiceAccount, ConfigMap, PDB and Istio routing', () => {
@@ -76,8 +103,13 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
 
     it('runs the declared images and replica counts', () => {
-      const [stable, canary] = [byKind('Deployment').find((d) => !d.metadata.name.endsWith('-canary'))!, byKind('Deployment').find((d) => d.metadata.name.endsWith('-canary'))!];
-      const image = (d: KubeObject) => (d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0].image;
+      const [stable, canary] = [
+        byKind('Deployment').find((d) => !d.metadata.name.endsWith('-canary'))!,
+        byKind('Deployment').find((d) => d.metadata.name.endsWith('-canary'))!,
+      ];
+      const image = (d: KubeObject) =>
+        (d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]
+          .image;
       expect(image(stable)).toBe(`${config.image.repository}:${config.image.tag}`);
       expect(image(canary)).toBe(`${config.image.repository}:${config.canary!.tag}`);
       expect((stable.spec as { replicas: number }).replicas).toBe(config.replicas);
@@ -90,18 +122,30 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
           securityContext: Record<string, unknown>;
           containers: Record<string, { [k: string]: unknown }>[];
         };
-        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        expect(pod.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
         for (const c of pod.containers) {
-          expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+          expect(c.securityContext).toMatchObject({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          });
           expect(c.readinessProbe).toBeDefined();
           expect(c.livenessProbe).toBeDefined();
-          expect(c.resources).toMatchObject({ requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } });
+          expect(c.resources).toMatchObject({
+            requests: { cpu: expect.anything(), memory: expect.anything() },
+            limits: { cpu: expect.anything(), memory: expect.anything() },
+          });
         }
       }
     });
 
     it('splits traffic by the weights declared in the stack file', () => {
-      const vs = byKind('VirtualService')[0].spec as { http: { name: string; route: { destination: { subset: string }; weight?: number }[] }[] };
+      const vs = byKind('VirtualService')[0].spec as {
+        http: { name: string; route: { destination: { subset: string }; weight?: number }[] }[];
+      };
       const weighted = vs.http.find((h) => h.name === 'weighted')!;
       expect(weighted.route.map((r) => [r.destination.subset, r.weight])).toEqual([
         ['stable', 100 - config.canary!.weight],
@@ -111,15 +155,24 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
 
     it('keeps platform-owned values out of values-<env>.yaml, so they are declared once', () => {
-      const envValues = load(readFileSync(join(CHARTS, service, `values-${env}.yaml`), 'utf8')) as Record<string, unknown>;
-      for (const key of ['image', 'replicaCount', 'canary', 'environment']) expect(envValues).not.toHaveProperty(key);
+      const envValues = load(readFileSync(join(CHARTS, service, `values-${env}.yaml`), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      for (const key of ['image', 'replicaCount', 'canary', 'environment'])
+        expect(envValues).not.toHaveProperty(key);
     });
   });
 
   it('points app-service at model-service through the configured URL', () => {
     const app = platform.applicationSet.applications.find((a) => a.metadata.name === `${env}-app-service`)!;
-    const spec = app.spec as { destination: { namespace: string }; source: { helm: { valuesObject: Record<string, unknown> } } };
-    const cm = render('app-service', env, spec.source.helm.valuesObject, spec.destination.namespace).find((o) => o.kind === 'ConfigMap')!;
+    const spec = app.spec as {
+      destination: { namespace: string };
+      source: { helm: { valuesObject: Record<string, unknown> } };
+    };
+    const cm = render('app-service', env, spec.source.helm.valuesObject, spec.destination.namespace).find(
+      (o) => o.kind === 'ConfigMap',
+    )!;
     expect((cm.data as Record<string, string>).MODEL_SERVICE_URL).toBe(
       `http://model-service.${loaded.config.services['model-service'].namespace}.svc.cluster.local:8080`,
     );
@@ -127,7 +180,10 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
 });
 
 describe('chart guards', () => {
-  const base = { image: { tag: '1.0.0' }, canary: { enabled: true, image: { tag: '1.1.0' }, weights: { stable: 90, canary: 10 } } };
+  const base = {
+    image: { tag: '1.0.0' },
+    canary: { enabled: true, image: { tag: '1.1.0' }, weights: { stable: 90, canary: 10 } },
+  };
   const renderError = (values: object) => {
     try {
       render('app-service', 'dev', values, 'dev-web');
@@ -138,22 +194,33 @@ describe('chart guards', () => {
   };
 
   it('fails when canary weights do not split 100', () => {
-    expect(renderError({ ...base, canary: { ...base.canary, weights: { stable: 90, canary: 20 } } })).toContain(
-      'canary.weights: stable 90 + canary 20 must be 100 (stable gets 100 - canary)',
-    );
+    expect(
+      renderError({ ...base, canary: { ...base.canary, weights: { stable: 90, canary: 20 } } }),
+    ).toContain('canary.weights: stable 90 + canary 20 must be 100 (stable gets 100 - canary)');
   });
 
   it('fails when a weight is out of range', () => {
-    expect(renderError({ ...base, canary: { ...base.canary, weights: { stable: -50, canary: 150 } } })).toContain('canary.weights.canary is 150; it must be between 0 and 100');
+    expect(
+      renderError({ ...base, canary: { ...base.canary, weights: { stable: -50, canary: 150 } } }),
+    ).toContain('canary.weights.canary is 150; it must be between 0 and 100');
   });
 
   it('fails when the canary has no tag', () => {
-    expect(renderError({ ...base, canary: { ...base.canary, image: { tag: '' } } })).toContain('canary.image.tag is empty while canary.enabled is true');
+    expect(renderError({ ...base, canary: { ...base.canary, image: { tag: '' } } })).toContain(
+      'canary.image.tag is empty while canary.enabled is true',
+    );
   });
 
   it('renders only the stable Deployment and a single route when the canary is off', () => {
-    const objects = render('app-service', 'dev', { image: { tag: '1.0.0' }, canary: { enabled: false } }, 'dev-web');
-    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['app-service']);
+    const objects = render(
+      'app-service',
+      'dev',
+      { image: { tag: '1.0.0' }, canary: { enabled: false } },
+      'dev-web',
+    );
+    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([
+      'app-service',
+    ]);
     const vs = objects.find((o) => o.kind === 'VirtualService')!.spec as { http: { route: unknown[] }[] };
     expect(vs.http).toHaveLength(1);
     expect(vs.http[0].route).toHaveLength(1);

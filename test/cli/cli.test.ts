@@ -7,13 +7,16 @@ const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const converge = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8' });
 
 describe('converge (built CLI)', () => {
-  it.each([[[]], [['--help']], [['synth', '--help']], [['validate', '--help']]])('prints help for %j', (args) => {
-    const result = converge(...(args as string[]));
-    const text = result.stdout + result.stderr;
-    expect(text).toContain('Usage: converge');
-    if ((args as string[]).length === 0) expect(result.status).toBe(2);
-    else expect(result.status).toBe(0);
-  });
+  it.each([[[]], [['--help']], [['synth', '--help']], [['validate', '--help']]])(
+    'prints help for %j',
+    (args) => {
+      const result = converge(...(args as string[]));
+      const text = result.stdout + result.stderr;
+      expect(text).toContain('Usage: converge');
+      if ((args as string[]).length === 0) expect(result.status).toBe(2);
+      else expect(result.status).toBe(0);
+    },
+  );
 
   it('lists every command in the top-level help', () => {
     const help = converge('--help').stdout;
@@ -36,7 +39,9 @@ describe('converge (built CLI)', () => {
   });
 
   it('validates an environment from the built binary, as CI does', () => {
-    const out = execFileSync('node', [CLI, 'validate', '--env', 'dev', '--output', 'json'], { encoding: 'utf8' });
+    const out = execFileSync('node', [CLI, 'validate', '--env', 'dev', '--output', 'json'], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toMatchObject({ environment: 'dev', violations: [] });
   });
 });

@@ -12,10 +12,21 @@ const project: KubeObject = {
   apiVersion: 'argoproj.io/v1alpha1',
   kind: 'AppProject',
   metadata: { name: 'prod', namespace: 'argocd' },
-  spec: { sourceRepos: ['https://github.com/example-org/converge.git'], destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'prod-web' }] },
+  spec: {
+    sourceRepos: ['https://github.com/example-org/converge.git'],
+    destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'prod-web' }],
+  },
 };
 const prodPolicy = SyncPolicy.forEnvironment('prod', prod.sync).toJson();
-function app(overrides: { project?: string; namespace?: string; repoURL?: string; values?: object; syncPolicy?: object } = {}): KubeObject {
+function app(
+  overrides: {
+    project?: string;
+    namespace?: string;
+    repoURL?: string;
+    values?: object;
+    syncPolicy?: object;
+  } = {},
+): KubeObject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
@@ -25,7 +36,12 @@ function app(overrides: { project?: string; namespace?: string; repoURL?: string
       source: {
         repoURL: overrides.repoURL ?? 'https://github.com/example-org/converge.git',
         path: 'charts/app-service',
-        helm: { valuesObject: overrides.values ?? { image: { tag: '1.4.2' }, canary: { enabled: true, image: { tag: '1.5.0' }, weights: { stable: 95, canary: 5 } } } },
+        helm: {
+          valuesObject: overrides.values ?? {
+            image: { tag: '1.4.2' },
+            canary: { enabled: true, image: { tag: '1.5.0' }, weights: { stable: 95, canary: 5 } },
+          },
+        },
       },
       destination: { server: 'https://kubernetes.default.svc', namespace: overrides.namespace ?? 'prod-web' },
       syncPolicy: overrides.syncPolicy ?? prodPolicy,
@@ -39,20 +55,68 @@ describe('platform invariants', () => {
   });
 
   it.each<[string, KubeObject, string, string]>([
-    ['an Application is in the default project', app({ project: 'default' }), 'project-not-default', 'default project'],
-    ['a destination is outside the project', app({ namespace: 'kube-system' }), 'destination-in-project', 'kube-system is not among project prod'],
-    ['a source repo is outside the project', app({ repoURL: 'https://github.com/other/x.git' }), 'source-in-project', 'https://github.com/other/x.git is not in project prod'],
-    ['an image is latest outside dev', app({ values: { image: { tag: 'latest' } } }), 'image-tag-pinned', 'image.tag is "latest"'],
-    ['an image has no tag outside dev', app({ values: { image: {} } }), 'image-tag-pinned', 'image.tag has no tag'],
-    ['canary weights do not add up to 100', app({ values: { image: { tag: '1' }, canary: { enabled: true, image: { tag: '2' }, weights: { stable: 90, canary: 20 } } } }), 'canary-weights', 'must be integers 0-100 that add up to 100'],
-    ['self-heal is off though the policy has it on', app({ syncPolicy: { automated: { prune: true, selfHeal: false } } }), 'sync-policy', 'prune=true selfHeal=false, but the prod policy says prune=true selfHeal=true'],
+    [
+      'an Application is in the default project',
+      app({ project: 'default' }),
+      'project-not-default',
+      'default project',
+    ],
+    [
+      'a destination is outside the project',
+      app({ namespace: 'kube-system' }),
+      'destination-in-project',
+      'kube-system is not among project prod',
+    ],
+    [
+      'a source repo is outside the project',
+      app({ repoURL: 'https://github.com/other/x.git' }),
+      'source-in-project',
+      'https://github.com/other/x.git is not in project prod',
+    ],
+    [
+      'an image is latest outside dev',
+      app({ values: { image: { tag: 'latest' } } }),
+      'image-tag-pinned',
+      'image.tag is "latest"',
+    ],
+    [
+      'an image has no tag outside dev',
+      app({ values: { image: {} } }),
+      'image-tag-pinned',
+      'image.tag has no tag',
+    ],
+    [
+      'canary weights do not add up to 100',
+      app({
+        values: {
+          image: { tag: '1' },
+          canary: { enabled: true, image: { tag: '2' }, weights: { stable: 90, canary: 20 } },
+        },
+      }),
+      'canary-weights',
+      'must be integers 0-100 that add up to 100',
+    ],
+    [
+      'self-heal is off though the policy has it on',
+      app({ syncPolicy: { automated: { prune: true, selfHeal: false } } }),
+      'sync-policy',
+      'prune=true selfHeal=false, but the prod policy says prune=true selfHeal=true',
+    ],
   ])('fail when %s', (_name, bad, rule, message) => {
     const violations = checkInvariants([project, bad], prod);
-    expect(violations).toContainEqual({ object: 'Application/argocd/prod-app-service', rule, message: expect.stringContaining(message) });
+    expect(violations).toContainEqual({
+      object: 'Application/argocd/prod-app-service',
+      rule,
+      message: expect.stringContaining(message),
+    });
   });
 
   it('allow latest tags in dev only', () => {
-    const latest = app({ project: 'prod', values: { image: { tag: 'latest' } }, syncPolicy: SyncPolicy.forEnvironment('dev', dev.sync).toJson() });
+    const latest = app({
+      project: 'prod',
+      values: { image: { tag: 'latest' } },
+      syncPolicy: SyncPolicy.forEnvironment('dev', dev.sync).toJson(),
+    });
     expect(checkInvariants([project, latest], dev).filter((v) => v.rule === 'image-tag-pinned')).toEqual([]);
   });
 
@@ -64,7 +128,11 @@ describe('platform invariants', () => {
       spec: { template: { spec: { containers: [{ name: 'web', image: 'ghcr.io/example-org/web' }] } } },
     };
     expect(checkInvariants([deployment], prod)).toEqual([
-      { object: 'Deployment/prod-web/x', rule: 'image-tag-pinned', message: expect.stringContaining('container web has no tag') },
+      {
+        object: 'Deployment/prod-web/x',
+        rule: 'image-tag-pinned',
+        message: expect.stringContaining('container web has no tag'),
+      },
     ]);
   });
 
@@ -73,25 +141,57 @@ describe('platform invariants', () => {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
       metadata: { name: 'x', namespace: 'prod-web' },
-      spec: { http: [{ route: [{ destination: { host: 'x' }, weight: 80 }, { destination: { host: 'x' }, weight: 30 }] }] },
+      spec: {
+        http: [
+          {
+            route: [
+              { destination: { host: 'x' }, weight: 80 },
+              { destination: { host: 'x' }, weight: 30 },
+            ],
+          },
+        ],
+      },
     };
-    expect(checkInvariants([vs], prod)[0]).toMatchObject({ rule: 'canary-weights', message: 'http[0] weights 80+30 must each be 0-100 and add up to 100' });
+    expect(checkInvariants([vs], prod)[0]).toMatchObject({
+      rule: 'canary-weights',
+      message: 'http[0] weights 80+30 must each be 0-100 and add up to 100',
+    });
   });
 });
 
 describe('SchemaValidator', () => {
-  const validator = new SchemaValidator(kubernetesOpenApiDir(), [...loadCrds('argo-cd'), ...loadCrds('istio-api')]);
-  const deployment = (spec: object): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec });
+  const validator = new SchemaValidator(kubernetesOpenApiDir(), [
+    ...loadCrds('argo-cd'),
+    ...loadCrds('istio-api'),
+  ]);
+  const deployment = (spec: object): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec,
+  });
 
   it('accepts a valid built-in object against the Kubernetes OpenAPI schema', () => {
     const result = validator.validate(
-      deployment({ selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i:1', ports: [{ containerPort: 80 }] }] } } }),
+      deployment({
+        selector: { matchLabels: { a: 'b' } },
+        template: {
+          metadata: { labels: { a: 'b' } },
+          spec: { containers: [{ name: 'c', image: 'i:1', ports: [{ containerPort: 80 }] }] },
+        },
+      }),
     );
     expect(result).toEqual({ source: 'kubernetes', problems: [] });
   });
 
   it('reports unknown fields and wrong types with their paths', () => {
-    const result = validator.validate(deployment({ replica: 2, selector: { matchLabels: { a: 'b' } }, template: { spec: { containers: [{ name: 'c', image: 7 }] } } }));
+    const result = validator.validate(
+      deployment({
+        replica: 2,
+        selector: { matchLabels: { a: 'b' } },
+        template: { spec: { containers: [{ name: 'c', image: 7 }] } },
+      }),
+    );
     expect(result.problems).toEqual(
       expect.arrayContaining([
         { path: 'spec.replica', message: "unknown field 'replica'" },
@@ -102,17 +202,34 @@ describe('SchemaValidator', () => {
 
   it('checks Argo CD and Istio objects against their CRD schemas', () => {
     expect(validator.validate(app()).source).toBe('crd');
-    const vs: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'x' }, weight: 'ten' }] }] } };
-    expect(validator.validate(vs)).toMatchObject({ source: 'crd', problems: [{ path: 'spec.http[0].route[0].weight', message: 'must be integer' }] });
+    const vs: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'x' },
+      spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'x' }, weight: 'ten' }] }] },
+    };
+    expect(validator.validate(vs)).toMatchObject({
+      source: 'crd',
+      problems: [{ path: 'spec.http[0].route[0].weight', message: 'must be integer' }],
+    });
   });
 
   it('closes objects except where unknown fields are preserved, and accepts int-or-string', () => {
     expect(
-      closeSchema({ type: 'object', properties: { a: { 'x-kubernetes-int-or-string': true }, b: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true } } }),
+      closeSchema({
+        type: 'object',
+        properties: {
+          a: { 'x-kubernetes-int-or-string': true },
+          b: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      }),
     ).toEqual({
       type: 'object',
       additionalProperties: false,
-      properties: { a: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] }, b: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true } },
+      properties: {
+        a: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        b: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true },
+      },
     });
   });
 });
@@ -124,7 +241,9 @@ describe('converge validate', () => {
     const code = await main(['validate', '--env', 'staging']);
     log.mockRestore();
     expect(code).toBe(0);
-    expect(lines.join('\n')).toMatch(/staging: \d+ objects and 2 generated Applications; \d+ checked against Kubernetes v1\.36\.3 schemas/);
+    expect(lines.join('\n')).toMatch(
+      /staging: \d+ objects and 2 generated Applications; \d+ checked against Kubernetes v1\.36\.3 schemas/,
+    );
     expect(lines.join('\n')).toContain('no violations');
   });
 });

@@ -18,38 +18,46 @@ describe('ArgoCdInstall', () => {
   });
 
   it('puts namespaced objects and RBAC subjects in the chosen namespace, and leaves cluster-scoped ones alone', () => {
-    const objects = synthObjects((chart) =>
-      new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, namespace: 'gitops' }),
+    const objects = synthObjects(
+      (chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, namespace: 'gitops' }),
     );
     expect(ofKind(objects, 'ServiceAccount')[0].metadata.namespace).toBe('gitops');
     expect(ofKind(objects, 'CustomResourceDefinition')[0].metadata.namespace).toBeUndefined();
     const binding = ofKind(objects, 'ClusterRoleBinding')[0];
     expect(binding.metadata.namespace).toBeUndefined();
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argocd-application-controller', namespace: 'gitops' }]);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'argocd-application-controller', namespace: 'gitops' },
+    ]);
   });
 
   it('merges reconciliation, health checks and global ignoreDifferences into argocd-cm', () => {
-    const objects = synthObjects((chart) =>
-      new ArgoCdInstall(chart, 'ArgoCd', {
-        manifests: MINI_ARGOCD,
-        reconciliationTimeout: '60s',
-        reconciliationJitter: '5s',
-        ignoreDifferences: { apps_Deployment: { jsonPointers: ['/spec/replicas'] } },
-      }),
+    const objects = synthObjects(
+      (chart) =>
+        new ArgoCdInstall(chart, 'ArgoCd', {
+          manifests: MINI_ARGOCD,
+          reconciliationTimeout: '60s',
+          reconciliationJitter: '5s',
+          ignoreDifferences: { apps_Deployment: { jsonPointers: ['/spec/replicas'] } },
+        }),
     );
     const cm = configMap(objects, 'argocd-cm');
     expect(cm['timeout.reconciliation']).toBe('60s');
     expect(cm['timeout.reconciliation.jitter']).toBe('5s');
-    expect(cm['resource.customizations.health.networking.istio.io_VirtualService']).toBe(VIRTUAL_SERVICE_HEALTH_LUA);
-    expect(load(cm['resource.customizations.ignoreDifferences.apps_Deployment'])).toEqual({ jsonPointers: ['/spec/replicas'] });
+    expect(cm['resource.customizations.health.networking.istio.io_VirtualService']).toBe(
+      VIRTUAL_SERVICE_HEALTH_LUA,
+    );
+    expect(load(cm['resource.customizations.ignoreDifferences.apps_Deployment'])).toEqual({
+      jsonPointers: ['/spec/replicas'],
+    });
   });
 
   it('appends resource exclusions to upstream ones instead of replacing them', () => {
-    const objects = synthObjects((chart) =>
-      new ArgoCdInstall(chart, 'ArgoCd', {
-        manifests: MINI_ARGOCD,
-        resourceExclusions: [{ apiGroups: ['cilium.io'], kinds: ['CiliumIdentity'] }],
-      }),
+    const objects = synthObjects(
+      (chart) =>
+        new ArgoCdInstall(chart, 'ArgoCd', {
+          manifests: MINI_ARGOCD,
+          resourceExclusions: [{ apiGroups: ['cilium.io'], kinds: ['CiliumIdentity'] }],
+        }),
     );
     expect(load(configMap(objects, 'argocd-cm')['resource.exclusions'])).toEqual([
       { apiGroups: ['coordination.k8s.io'], kinds: ['Lease'] },
@@ -58,8 +66,13 @@ describe('ArgoCdInstall', () => {
   });
 
   it('sets the self-heal backoff and enables progressive syncs in argocd-cmd-params-cm', () => {
-    const objects = synthObjects((chart) =>
-      new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, selfHealBackoff: '1s', progressiveSyncs: true }),
+    const objects = synthObjects(
+      (chart) =>
+        new ArgoCdInstall(chart, 'ArgoCd', {
+          manifests: MINI_ARGOCD,
+          selfHealBackoff: '1s',
+          progressiveSyncs: true,
+        }),
     );
     expect(configMap(objects, 'argocd-cmd-params-cm')).toEqual({
       'controller.self.heal.backoff.timeout.seconds': '1',
@@ -68,12 +81,16 @@ describe('ArgoCdInstall', () => {
   });
 
   it('writes RBAC defaults and notification services, templates and triggers', () => {
-    const objects = synthObjects((chart) =>
-      new ArgoCdInstall(chart, 'ArgoCd', {
-        manifests: MINI_ARGOCD,
-        rbacPolicies: ['g, platform-admins, role:admin'],
-        notifications: { slack: { tokenSecretKey: 'slack-token' }, webhooks: { audit: { url: 'http://audit:8080' } } },
-      }),
+    const objects = synthObjects(
+      (chart) =>
+        new ArgoCdInstall(chart, 'ArgoCd', {
+          manifests: MINI_ARGOCD,
+          rbacPolicies: ['g, platform-admins, role:admin'],
+          notifications: {
+            slack: { tokenSecretKey: 'slack-token' },
+            webhooks: { audit: { url: 'http://audit:8080' } },
+          },
+        }),
     );
     expect(configMap(objects, 'argocd-rbac-cm')).toEqual({
       'policy.default': 'role:readonly',
@@ -85,24 +102,36 @@ describe('ArgoCdInstall', () => {
     expect(load(notifications['trigger.on-sync-failed'])).toEqual([
       expect.objectContaining({ send: ['app-sync-failed'] }),
     ]);
-    expect(load(notifications['template.app-sync-failed'])).toMatchObject({ webhook: { audit: { method: 'POST' } } });
+    expect(load(notifications['template.app-sync-failed'])).toMatchObject({
+      webhook: { audit: { method: 'POST' } },
+    });
   });
 
   it('fails when no official objects are given', () => {
     expect(() =>
-      synthObjects((chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: { ...MINI_ARGOCD, objects: [] } })),
+      synthObjects(
+        (chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: { ...MINI_ARGOCD, objects: [] } }),
+      ),
     ).toThrow("'manifests' is 0; pass the official install objects");
   });
 
   it('fails when the namespace is not a DNS label', () => {
-    expect(() => synthObjects((chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, namespace: 'Argo_CD' }))).toThrow(
-      `'namespace' is "Argo_CD"; it must be a DNS label`,
-    );
+    expect(() =>
+      synthObjects(
+        (chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, namespace: 'Argo_CD' }),
+      ),
+    ).toThrow(`'namespace' is "Argo_CD"; it must be a DNS label`);
   });
 
   it('fails when a health check key has no group/Kind form', () => {
     expect(() =>
-      synthObjects((chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, healthChecks: { Deployment: 'return {}' } })),
+      synthObjects(
+        (chart) =>
+          new ArgoCdInstall(chart, 'ArgoCd', {
+            manifests: MINI_ARGOCD,
+            healthChecks: { Deployment: 'return {}' },
+          }),
+      ),
     ).toThrow('keys must be "group/Kind"');
   });
 });

@@ -9,7 +9,10 @@ const base = {
 describe('ArgoCdProject', () => {
   it('is least privilege by default: named repos, listed namespaces, no cluster kinds, service kinds only', () => {
     // GIVEN / WHEN
-    const project = only(synthObjects((chart) => new ArgoCdProject(chart, 'prod', base)), 'AppProject');
+    const project = only(
+      synthObjects((chart) => new ArgoCdProject(chart, 'prod', base)),
+      'AppProject',
+    );
     // THEN
     expect(project).toMatchSnapshot();
     expect(project.spec).toMatchObject({
@@ -25,8 +28,12 @@ describe('ArgoCdProject', () => {
 
   it('turns roles into project policies bound to SSO groups', () => {
     const project = only(
-      synthObjects((chart) =>
-        new ArgoCdProject(chart, 'prod', { ...base, roles: [{ name: 'deployer', groups: ['release'], actions: ['get', 'sync'] }] }),
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', {
+            ...base,
+            roles: [{ name: 'deployer', groups: ['release'], actions: ['get', 'sync'] }],
+          }),
       ),
       'AppProject',
     );
@@ -44,25 +51,38 @@ describe('ArgoCdProject', () => {
 
   it('writes a prod window that denies automated syncs but allows manual ones', () => {
     const project = only(
-      synthObjects((chart) =>
-        new ArgoCdProject(chart, 'prod', {
-          ...base,
-          syncWindows: [{ kind: 'deny', schedule: '0 18 * * 5', duration: '62h', manualSync: true }],
-        }),
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', {
+            ...base,
+            syncWindows: [{ kind: 'deny', schedule: '0 18 * * 5', duration: '62h', manualSync: true }],
+          }),
       ),
       'AppProject',
     );
     expect((project.spec as { syncWindows: unknown[] }).syncWindows).toEqual([
-      { kind: 'deny', schedule: '0 18 * * 5', duration: '62h', applications: ['*'], manualSync: true, timeZone: 'UTC' },
+      {
+        kind: 'deny',
+        schedule: '0 18 * * 5',
+        duration: '62h',
+        applications: ['*'],
+        manualSync: true,
+        timeZone: 'UTC',
+      },
     ]);
   });
 
   it('allows cluster-scoped kinds only when listed', () => {
     const project = only(
-      synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, clusterResources: [{ group: '', kind: 'Namespace' }] })),
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', { ...base, clusterResources: [{ group: '', kind: 'Namespace' }] }),
+      ),
       'AppProject',
     );
-    expect((project.spec as { clusterResourceWhitelist: unknown }).clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect((project.spec as { clusterResourceWhitelist: unknown }).clusterResourceWhitelist).toEqual([
+      { group: '', kind: 'Namespace' },
+    ]);
   });
 
   it('answers whether a destination is allowed', () => {
@@ -80,28 +100,36 @@ describe('ArgoCdProject', () => {
   });
 
   it('fails when a source repo is a wildcard', () => {
-    expect(() => synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, sourceRepos: ['*'] }))).toThrow(
-      `'sourceRepos[0]' is "*"; wildcards allow any repo`,
-    );
+    expect(() =>
+      synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, sourceRepos: ['*'] })),
+    ).toThrow(`'sourceRepos[0]' is "*"; wildcards allow any repo`);
   });
 
   it('fails when a destination namespace is a glob', () => {
     expect(() =>
-      synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, destinations: [{ namespace: 'prod-*' }] })),
+      synthObjects(
+        (chart) => new ArgoCdProject(chart, 'prod', { ...base, destinations: [{ namespace: 'prod-*' }] }),
+      ),
     ).toThrow(`'destinations[0].namespace' is "prod-*"; it must be a DNS label`);
   });
 
   it('fails when a sync window schedule is not cron', () => {
     expect(() =>
-      synthObjects((chart) =>
-        new ArgoCdProject(chart, 'prod', { ...base, syncWindows: [{ kind: 'deny', schedule: 'fridays', duration: '1h' }] }),
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', {
+            ...base,
+            syncWindows: [{ kind: 'deny', schedule: 'fridays', duration: '1h' }],
+          }),
       ),
     ).toThrow(`'syncWindows[0].schedule' is "fridays"; it must be a cron schedule with five fields`);
   });
 
   it('fails when a role may do nothing', () => {
     expect(() =>
-      synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, roles: [{ name: 'idle', actions: [] }] })),
+      synthObjects(
+        (chart) => new ArgoCdProject(chart, 'prod', { ...base, roles: [{ name: 'idle', actions: [] }] }),
+      ),
     ).toThrow(`'roles[0].actions' is []; list what the role may do`);
   });
 });

@@ -33,6 +33,8 @@ describe('canaryWeights', () => {
   });
 
   it('fails when the weight is fractional', () => {
-    expect(() => canaryWeights(12.5, 'weight')).toThrow("'weight' is 12.5; it must be an integer between 0 and 100");
+    expect(() => canaryWeights(12.5, 'weight')).toThrow(
+      "'weight' is 12.5; it must be an integer between 0 and 100",
+    );
   });
 });

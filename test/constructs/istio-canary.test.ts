@@ -4,7 +4,10 @@ import { ofKind, only, synthObjects } from '../helpers';
 describe('IstioCanary', () => {
   it('splits traffic between stable and canary subsets by weight', () => {
     // GIVEN / WHEN
-    const objects = synthObjects((chart) => new IstioCanary(chart, 'Orders', { host: 'orders', namespace: 'shop', weight: 10, port: 8080 }));
+    const objects = synthObjects(
+      (chart) =>
+        new IstioCanary(chart, 'Orders', { host: 'orders', namespace: 'shop', weight: 10, port: 8080 }),
+    );
     // THEN
     expect(objects).toMatchSnapshot();
     expect(only(objects, 'DestinationRule').spec).toEqual({
@@ -31,7 +34,14 @@ describe('IstioCanary', () => {
 
   it('routes requests with the canary header to the canary first', () => {
     const vs = only(
-      synthObjects((chart) => new IstioCanary(chart, 'Orders', { host: 'orders', weight: 0, header: { name: 'x-canary', value: 'always' } })),
+      synthObjects(
+        (chart) =>
+          new IstioCanary(chart, 'Orders', {
+            host: 'orders',
+            weight: 0,
+            header: { name: 'x-canary', value: 'always' },
+          }),
+      ),
       'VirtualService',
     );
     const http = (vs.spec as { http: { name: string; match?: unknown }[] }).http;
@@ -40,19 +50,30 @@ describe('IstioCanary', () => {
   });
 
   it('creates a Gateway and binds the routes to it and to the mesh when asked for', () => {
-    const objects = synthObjects((chart) =>
-      new IstioCanary(chart, 'Orders', { host: 'orders', weight: 5, gateway: { hosts: ['orders.example.com'] } }),
+    const objects = synthObjects(
+      (chart) =>
+        new IstioCanary(chart, 'Orders', {
+          host: 'orders',
+          weight: 5,
+          gateway: { hosts: ['orders.example.com'] },
+        }),
     );
     expect(only(objects, 'Gateway').spec).toEqual({
       selector: { istio: 'ingressgateway' },
       servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['orders.example.com'] }],
     });
-    expect(only(objects, 'VirtualService').spec).toMatchObject({ hosts: ['orders', 'orders.example.com'], gateways: ['orders', 'mesh'] });
+    expect(only(objects, 'VirtualService').spec).toMatchObject({
+      hosts: ['orders', 'orders.example.com'],
+      gateways: ['orders', 'mesh'],
+    });
   });
 
   it('exposes the effective weights', () => {
     synthObjects((chart) => {
-      expect(new IstioCanary(chart, 'A', { host: 'a', weight: 30 }).weights).toEqual({ stable: 70, canary: 30 });
+      expect(new IstioCanary(chart, 'A', { host: 'a', weight: 30 }).weights).toEqual({
+        stable: 70,
+        canary: 30,
+      });
       expect(new IstioCanary(chart, 'B', { host: 'b' }).weights).toEqual({ stable: 100, canary: 0 });
     });
   });
@@ -64,12 +85,16 @@ describe('IstioCanary', () => {
   });
 
   it('fails when the header has no value', () => {
-    expect(() => synthObjects((chart) => new IstioCanary(chart, 'A', { host: 'a', header: { name: 'x-canary', value: '' } }))).toThrow(
-      `'header.value' is ""; it must be a non-empty string`,
-    );
+    expect(() =>
+      synthObjects(
+        (chart) => new IstioCanary(chart, 'A', { host: 'a', header: { name: 'x-canary', value: '' } }),
+      ),
+    ).toThrow(`'header.value' is ""; it must be a non-empty string`);
   });
 
   it('fails when the host is not a DNS name', () => {
-    expect(() => synthObjects((chart) => new IstioCanary(chart, 'A', { host: 'Orders_Svc' }))).toThrow(`'host' is "Orders_Svc"; it must be a DNS subdomain`);
+    expect(() => synthObjects((chart) => new IstioCanary(chart, 'A', { host: 'Orders_Svc' }))).toThrow(
+      `'host' is "Orders_Svc"; it must be a DNS subdomain`,
+    );
   });
 });

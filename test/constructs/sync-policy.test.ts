@@ -64,7 +64,9 @@ describe('SyncPolicy', () => {
   });
 
   it('fails when the retry limit is negative', () => {
-    expect(() => new SyncPolicy({ retry: { limit: -1 } })).toThrow("'retry.limit' is -1; it must be an integer from 0 to 100");
+    expect(() => new SyncPolicy({ retry: { limit: -1 } })).toThrow(
+      "'retry.limit' is -1; it must be an integer from 0 to 100",
+    );
   });
 
   it('fails when a backoff duration has no unit', () => {

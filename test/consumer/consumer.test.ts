@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
@@ -12,7 +12,8 @@ import { loadAll } from 'js-yaml';
 jest.setTimeout(300_000);
 
 const ROOT = join(__dirname, '..', '..');
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const CONSUMER_SOURCE = `
 import { App, Chart } from 'cdk8s';
@@ -53,26 +54,77 @@ describe('a consumer repo', () => {
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     const project = join(work, 'orders');
     execFileSync('mkdir', ['-p', project]);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'orders-deploy', private: true, version: '1.0.0' }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'orders-deploy', private: true, version: '1.0.0' }),
+    );
     writeFileSync(join(project, 'main.ts'), CONSUMER_SOURCE);
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'commonjs', esModuleInterop: true, skipLibCheck: true, types: ['node'], ignoreDeprecations: '6.0' } }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'commonjs',
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: ['node'],
+          ignoreDeprecations: '6.0',
+        },
+      }),
     );
-    const typescript = require('../../node_modules/typescript/package.json').version as string;
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball), 'cdk8s-plus-28@2.5.6', `typescript@${typescript}`, '@types/node@20'], project);
+    const typescript = (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', 'typescript', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    run(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        join(work, tarball),
+        'cdk8s-plus-28@2.5.6',
+        `typescript@${typescript}`,
+        '@types/node@20',
+      ],
+      project,
+    );
 
     // Importing has no side effects: nothing printed, nothing thrown.
     expect(run('node', ['-e', "require('converge')"], project)).toBe('');
     run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
-    const objects = (loadAll(run('node', ['main.js'], project)) as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[]).filter(Boolean);
+    const objects = (
+      loadAll(run('node', ['main.js'], project)) as {
+        kind: string;
+        metadata: { name: string };
+        spec: Record<string, unknown>;
+      }[]
+    ).filter(Boolean);
 
-    expect(objects.map((o) => o.kind).sort()).toEqual(['Application', 'Deployment', 'DestinationRule', 'VirtualService']);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'Application',
+      'Deployment',
+      'DestinationRule',
+      'VirtualService',
+    ]);
     const application = objects.find((o) => o.kind === 'Application')!;
     expect(application.spec).toMatchObject({
       project: 'team-orders',
-      source: { repoURL: 'https://github.com/acme/orders.git', path: 'deploy/chart', targetRevision: 'v2.1.0' },
-      ignoreDifferences: [{ group: 'networking.istio.io', kind: 'VirtualService', jqPathExpressions: ['.spec.http[].route[].weight'] }],
+      source: {
+        repoURL: 'https://github.com/acme/orders.git',
+        path: 'deploy/chart',
+        targetRevision: 'v2.1.0',
+      },
+      ignoreDifferences: [
+        {
+          group: 'networking.istio.io',
+          kind: 'VirtualService',
+          jqPathExpressions: ['.spec.http[].route[].weight'],
+        },
+      ],
     });
     const vs = objects.find((o) => o.kind === 'VirtualService')!;
     expect(JSON.stringify(vs.spec)).toContain('"weight":85');

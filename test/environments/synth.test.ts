@@ -9,7 +9,12 @@ import { ENVIRONMENTS } from '../../constructs/constants';
 import { KubeObject } from '../../constructs/private/kube-object';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-const PLATFORM_CONFIG_MAPS = ['argocd-cm', 'argocd-cmd-params-cm', 'argocd-rbac-cm', 'argocd-notifications-cm'];
+const PLATFORM_CONFIG_MAPS = [
+  'argocd-cm',
+  'argocd-cmd-params-cm',
+  'argocd-rbac-cm',
+  'argocd-notifications-cm',
+];
 
 /** The Argo CD file is megabytes of upstream objects: snapshot what Converge decides, plus a digest. */
 function argoCdSummary(objects: readonly KubeObject[], content: string) {
@@ -40,17 +45,29 @@ describe.each(ENVIRONMENTS)('converge synth --env %s', (env) => {
     expect(deployments.length).toBeGreaterThan(4);
     for (const d of deployments) expect(d.metadata.namespace).toBe('argocd');
     expect(platform.argoCd.ha).toBe(env === 'prod');
-    expect(argocd.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toEqual(
-      expect.arrayContaining(['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io']),
+    expect(
+      argocd.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name),
+    ).toEqual(
+      expect.arrayContaining([
+        'applications.argoproj.io',
+        'applicationsets.argoproj.io',
+        'appprojects.argoproj.io',
+      ]),
     );
   });
 
-  it('puts every Application in the environment\'s own project, within its namespaces and repos', () => {
+  it("puts every Application in the environment's own project, within its namespaces and repos", () => {
     const project = objects.find((o) => o.kind === 'AppProject')!;
     expect(project.metadata.name).toBe(env);
-    const destinations = (project.spec as { destinations: { namespace: string }[] }).destinations.map((d) => d.namespace);
+    const destinations = (project.spec as { destinations: { namespace: string }[] }).destinations.map(
+      (d) => d.namespace,
+    );
     for (const app of platform.applicationSet.applications) {
-      const spec = app.spec as { project: string; destination: { namespace: string }; source: { repoURL: string; targetRevision: string } };
+      const spec = app.spec as {
+        project: string;
+        destination: { namespace: string };
+        source: { repoURL: string; targetRevision: string };
+      };
       expect(spec.project).toBe(env);
       expect(destinations).toContain(spec.destination.namespace);
       expect(spec.source.repoURL).toBe(loaded.config.git.repoURL);
@@ -58,16 +75,20 @@ describe.each(ENVIRONMENTS)('converge synth --env %s', (env) => {
     }
   });
 
-  it('carries the declared images, replicas and canary weights into each service\'s values', () => {
+  it("carries the declared images, replicas and canary weights into each service's values", () => {
     for (const app of platform.applicationSet.applications) {
       const name = (app.metadata.labels as Record<string, string>)['converge.dev/service'];
       const service = loaded.config.services[name];
-      const values = (app.spec as { source: { helm: { valuesObject: Record<string, unknown> } } }).source.helm.valuesObject;
+      const values = (app.spec as { source: { helm: { valuesObject: Record<string, unknown> } } }).source.helm
+        .valuesObject;
       expect(values).toMatchObject({
         environment: env,
         image: service.image,
         replicaCount: service.replicas,
-        canary: { enabled: true, weights: { canary: service.canary!.weight, stable: 100 - service.canary!.weight } },
+        canary: {
+          enabled: true,
+          weights: { canary: service.canary!.weight, stable: 100 - service.canary!.weight },
+        },
       });
     }
   });
@@ -76,7 +97,11 @@ describe.each(ENVIRONMENTS)('converge synth --env %s', (env) => {
     const app = platform.applicationSet.applications.find((a) => a.metadata.name === `${env}-app-service`)!;
     const modelNs = loaded.config.services['model-service'].namespace;
     expect(app.spec).toMatchObject({
-      source: { helm: { valuesObject: { modelService: { url: `http://model-service.${modelNs}.svc.cluster.local:8080` } } } },
+      source: {
+        helm: {
+          valuesObject: { modelService: { url: `http://model-service.${modelNs}.svc.cluster.local:8080` } },
+        },
+      },
     });
   });
 
@@ -97,7 +122,8 @@ describe('determinism', () => {
       execFileSync('node', [CLI, 'synth', '--env', 'prod', '--out', b]);
       const names = readdirSync(a).sort();
       expect(readdirSync(b).sort()).toEqual(names);
-      for (const name of names) expect(readFileSync(join(b, name)).equals(readFileSync(join(a, name)))).toBe(true);
+      for (const name of names)
+        expect(readFileSync(join(b, name)).equals(readFileSync(join(a, name)))).toBe(true);
     } finally {
       rmSync(a, { recursive: true, force: true });
       rmSync(b, { recursive: true, force: true });
@@ -108,7 +134,8 @@ describe('determinism', () => {
     const out = mkdtempSync(join(tmpdir(), 'converge-c-'));
     try {
       execFileSync('node', [CLI, 'synth', '--env', 'dev', '--out', out]);
-      for (const file of synthesizeEnvironment('dev').files) expect(readFileSync(join(out, file.name), 'utf8')).toBe(file.content);
+      for (const file of synthesizeEnvironment('dev').files)
+        expect(readFileSync(join(out, file.name), 'utf8')).toBe(file.content);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

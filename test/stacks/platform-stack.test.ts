@@ -26,7 +26,9 @@ interface Run {
 }
 
 function stackConfig(env: string): Record<string, unknown> {
-  const doc = load(readFileSync(join(__dirname, '..', '..', 'stacks', `Pulumi.${env}.yaml`), 'utf8')) as { config: Record<string, unknown> };
+  const doc = load(readFileSync(join(__dirname, '..', '..', 'stacks', `Pulumi.${env}.yaml`), 'utf8')) as {
+    config: Record<string, unknown>;
+  };
   return doc.config;
 }
 
@@ -52,31 +54,47 @@ async function runProgram(env: string, config: Record<string, unknown>, expected
       false,
     );
     pulumi.runtime.setAllConfig(
-      Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+      Object.fromEntries(
+        Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+      ),
     );
     // Run as `pulumi up` does: inside the root stack, where stack transformations see every resource's options.
     program = (await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((args) => {
-        const deps = ([] as Pulumi.Resource[]).concat((args.opts.dependsOn as Pulumi.Resource[] | undefined) ?? []);
-        dependsOn.set(args.name, deps.map((r) => (r as unknown as { __name: string }).__name));
+        const deps = ([] as Pulumi.Resource[]).concat(
+          (args.opts.dependsOn as Pulumi.Resource[] | undefined) ?? [],
+        );
+        dependsOn.set(
+          args.name,
+          deps.map((r) => (r as unknown as { __name: string }).__name),
+        );
         return undefined;
       });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return { ...require('../../stacks/index') };
     })) as Record<string, unknown>;
   });
-  for (let i = 0; i < 500 && resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.startsWith('pulumi:')).length < expected; i++) {
+  for (
+    let i = 0;
+    i < 500 &&
+    resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.startsWith('pulumi:')).length <
+      expected;
+    i++
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await new Promise((resolve) => value.apply(resolve)) : value;
+    outputs[key] = pulumi.Output.isInstance(value)
+      ? await new Promise((resolve) => value.apply(resolve))
+      : value;
   }
   return { resources, dependsOn, outputs };
 }
 
 const kubeResources = (run: Run) => run.resources.filter((r) => r.type.startsWith('kubernetes:'));
-const nameOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+const nameOf = (o: KubeObject) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
 jest.setTimeout(60_000);
 
@@ -93,12 +111,18 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
     expect(provider).toHaveLength(1);
     expect(provider[0].inputs).toMatchObject({ enableServerSideApply: 'true' });
     expect(kubeResources(run)).toHaveLength(objects.length);
-    expect(kubeResources(run).map((r) => r.name).sort()).toEqual(objects.map(nameOf).sort());
+    expect(
+      kubeResources(run)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(objects.map(nameOf).sort());
   });
 
-  it('passes each object to the provider unchanged, under its kind\'s type token', () => {
+  it("passes each object to the provider unchanged, under its kind's type token", () => {
     const appset = objects.find((o) => o.kind === 'ApplicationSet')!;
-    const registered = kubeResources(run).find((r) => r.type === 'kubernetes:argoproj.io/v1alpha1:ApplicationSet')!;
+    const registered = kubeResources(run).find(
+      (r) => r.type === 'kubernetes:argoproj.io/v1alpha1:ApplicationSet',
+    )!;
     expect(registered.inputs).toEqual(appset);
     expect(kubeResources(run).find((r) => r.name === 'argocd')!.type).toBe('kubernetes:core/v1:Namespace');
   });
@@ -134,17 +158,26 @@ describe('pulumi program options', () => {
     const objects = synthesizeEnvironment('dev').files.flatMap((f) => f.objects);
     const run = await runProgram('dev', config, objects.length);
     for (const r of kubeResources(run)) {
-      expect((r.inputs.metadata as { annotations: Record<string, string> }).annotations['pulumi.com/skipAwait']).toBe('true');
+      expect(
+        (r.inputs.metadata as { annotations: Record<string, string> }).annotations['pulumi.com/skipAwait'],
+      ).toBe('true');
     }
   });
 
   it('fails when the stack config is bad, with the one-line message and no stack trace', () => {
-    const config = stackConfig('dev') as { 'converge:platform': { services: { 'app-service': { canary: { weight: number } } } } };
+    const config = stackConfig('dev') as {
+      'converge:platform': { services: { 'app-service': { canary: { weight: number } } } };
+    };
     config['converge:platform'].services['app-service'].canary.weight = 150;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pulumi: typeof Pulumi = require('@pulumi/pulumi');
-      pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs }, 'converge', 'dev', false);
+      pulumi.runtime.setMocks(
+        { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
+        'converge',
+        'dev',
+        false,
+      );
       pulumi.runtime.setAllConfig({ 'converge:platform': JSON.stringify(config['converge:platform']) });
       let error: Error | undefined;
       try {
@@ -167,7 +200,11 @@ describe('planDeployment', () => {
 
   it('groups objects by phase in synth order', () => {
     const plan = planDeployment([
-      { apiVersion: 'argoproj.io/v1alpha1', kind: 'ApplicationSet', metadata: { name: 'a', namespace: 'argocd' } },
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'ApplicationSet',
+        metadata: { name: 'a', namespace: 'argocd' },
+      },
       ns('x'),
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'argocd' } },
       ns('y'),
@@ -178,6 +215,8 @@ describe('planDeployment', () => {
   });
 
   it('fails when an object is synthesized twice', () => {
-    expect(() => planDeployment([ns('x'), ns('x')])).toThrow('v1/Namespace//x is synthesized twice; every object needs one owner');
+    expect(() => planDeployment([ns('x'), ns('x')])).toThrow(
+      'v1/Namespace//x is synthesized twice; every object needs one owner',
+    );
   });
 });
