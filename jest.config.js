@@ -1,10 +1,8 @@
 /** Unit, snapshot and Pulumi-mock tests: no cluster, no network. */
+const base = require('./jest.base');
+
 module.exports = {
-  testEnvironment: 'node',
+  ...base,
   roots: ['<rootDir>/test'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
-  // Type errors are `npm run lint`'s job; tests only transpile.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };

@@ -83,12 +83,12 @@ export const TOOLS = [
     ],
   },
   { name: 'pulumi', pkg: 'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi', tags: 'osusergo,grpcnotrace', ldflags: pulumiVersionFlag },
-  { name: 'pulumi-language-nodejs', pkg: fam('pulumi-language-nodejs').module, ldflags: pulumiVersionFlag },
+  { name: 'pulumi-language-nodejs', pkg: fam('pulumi-language-nodejs').package, ldflags: () => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi-language-nodejs').version}`] },
   {
     name: 'pulumi-resource-kubernetes',
     pkg: '.',
     prepare: preparePulumiKubernetes,
-    // The provider reports a bare semver (4.34.2), as its release builds do.
+    // The provider reports a bare semver (4.25.0), as its release builds do.
     ldflags: () => [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version.replace(/^v/, '')}`],
   },
 ];

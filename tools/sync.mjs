@@ -20,10 +20,7 @@ const { families } = JSON.parse(readFileSync(join(here, 'versions.json'), 'utf8'
 /** Modules a wrapper must require itself, because upstream points them at sibling directories. */
 const extraRequires = {
   pulumi: (v) => ({ 'github.com/pulumi/pulumi/sdk/v3': v.version }),
-  'pulumi-language-nodejs': (v) => ({
-    'github.com/pulumi/pulumi/sdk/v3': v.version,
-    'github.com/pulumi/pulumi/pkg/v3': v.version,
-  }),
+
 };
 
 function fail(msg) {

@@ -1,0 +1,216 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObject,
+  KubernetesObjectApi,
+  Watch,
+} from '@kubernetes/client-node';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { dump, load } from 'js-yaml';
+import { toolsBinDir } from '../../loaders/tools';
+import { convergeCacheDir, packageRoot } from '../../loaders/upstream';
+
+/*
+ * Shared by the end-to-end suite and `npm run bench:cluster`: where the local control plane lives
+ * (tools/cluster.mjs), API clients for it, the real Pulumi CLI, and a local Git remote.
+ */
+
+export const ROOT = packageRoot();
+export const RUN_DIR = process.env.CONVERGE_RUN_DIR ?? join(convergeCacheDir(), 'run');
+export const KUBECONFIG = join(RUN_DIR, 'kubeconfig');
+export const GIT_URL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
+export const BARE_REPO = join(RUN_DIR, 'git', 'converge.git');
+export const ARGOCD_NS = 'argocd';
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(KUBECONFIG);
+  return kc;
+}
+
+export interface Clients {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly objects: KubernetesObjectApi;
+  readonly watch: Watch;
+}
+
+export function clients(kc = kubeConfig()): Clients {
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(kc),
+    watch: new Watch(kc),
+  };
+}
+
+/** Environment for the real Pulumi CLI: local plugins on PATH, a file backend, no downloads. */
+export function pulumiEnv(backendDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${toolsBinDir()}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: 'converge-e2e',
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+    PULUMI_HOME: join(backendDir, '.pulumi-home'),
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
+    KUBECONFIG,
+  };
+}
+
+export interface PulumiResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs `pulumi <args>` in the repo (where Pulumi.yaml is) and resolves with its output. */
+export function pulumi(args: string[], env: NodeJS.ProcessEnv): Promise<PulumiResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile('pulumi', [...args, '--non-interactive', '--color', 'never'], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+/** A scratch Pulumi workspace: file backend plus the stack file the test deploys from. */
+export class PulumiWorkspace {
+  public readonly dir = mkdtempSync(join(tmpdir(), 'converge-pulumi-'));
+  public readonly env = pulumiEnv(this.dir);
+  public readonly configFile = join(this.dir, 'Pulumi.stack.yaml');
+
+  constructor(public readonly stack: string) {}
+
+  /** Writes the stack file from an environment's committed one, pointed at the local Git server and cluster. */
+  public writeConfig(stackYaml: string, extra: Record<string, unknown> = {}): void {
+    const doc = load(stackYaml) as { config: Record<string, unknown> };
+    const platform = doc.config['converge:platform'] as { git: { repoURL: string } };
+    platform.git.repoURL = GIT_URL;
+    const previous = this.readConfig();
+    writeFileSync(
+      this.configFile,
+      dump({
+        ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}),
+        config: { ...doc.config, 'kubernetes:kubeconfig': KUBECONFIG, ...extra },
+      }),
+    );
+  }
+
+  private readConfig(): { encryptionsalt?: string } {
+    try {
+      return (load(readFileSync(this.configFile, 'utf8')) as { encryptionsalt?: string }) ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  public run(args: string[]): Promise<PulumiResult> {
+    return pulumi([...args, '--stack', this.stack, '--config-file', this.configFile], this.env);
+  }
+
+  public async init(): Promise<void> {
+    const r = await pulumi(['stack', 'init', this.stack, '--config-file', this.configFile], this.env);
+    if (r.code !== 0) throw new Error(`pulumi stack init failed: ${r.stderr}${r.stdout}`);
+  }
+
+  public remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls until `check` returns a value (not undefined/false); resolves with it and the elapsed ms. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  { timeoutMs = 120_000, intervalMs = 100 } = {},
+): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return { value: value as T, ms: performance.now() - started };
+    } catch (err) {
+      last = err;
+    }
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface ApplicationStatus {
+  readonly sync?: { status?: string; revision?: string };
+  readonly health?: { status?: string };
+  readonly operationState?: { phase?: string; message?: string };
+  readonly conditions?: { type: string; message: string }[];
+}
+
+export async function application(c: Clients, name: string): Promise<KubernetesObject & { spec: Record<string, unknown>; status?: ApplicationStatus }> {
+  return (await c.custom.getNamespacedCustomObject({
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    namespace: ARGOCD_NS,
+    plural: 'applications',
+    name,
+  })) as KubernetesObject & { spec: Record<string, unknown>; status?: ApplicationStatus };
+}
+
+/** Asks Argo CD to re-read Git now, as a Git webhook would. */
+export async function refresh(c: Clients, name: string): Promise<void> {
+  await c.custom.patchNamespacedCustomObject(
+    {
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: ARGOCD_NS,
+      plural: 'applications',
+      name,
+      body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+    },
+    { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+  );
+}
+
+/** Commits files to the Git server's repo (as a developer's push would) and returns the new commit. */
+export function commitToServer(files: Record<string, string>, message: string): string {
+  const work = mkdtempSync(join(tmpdir(), 'converge-git-'));
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', work, ...args], { encoding: 'utf8' }).trim();
+    execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work]);
+    git('config', 'user.email', 'e2e@converge.local');
+    git('config', 'user.name', 'converge e2e');
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(work, path), content);
+    git('commit', '--quiet', '-am', message);
+    git('push', '--quiet', 'origin', 'main');
+    return git('rev-parse', 'HEAD');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A file as committed on the Git server's main branch. */
+export function fileOnServer(path: string): string {
+  return execFileSync('git', ['--git-dir', BARE_REPO, 'show', `main:${path}`], { encoding: 'utf8' });
+}
+
+/** Runs `kubectl` (built by tools/build.mjs) against the local cluster. */
+export function kubectl(args: string[], input?: string): string {
+  return execFileSync(join(toolsBinDir(), 'kubectl'), ['--kubeconfig', KUBECONFIG, ...args], {
+    encoding: 'utf8',
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
