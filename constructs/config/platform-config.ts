@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCanaryWeight } from '../canary/canary-weights';
 import { ENVIRONMENTS } from '../constants';
+import { CHANGE_TYPES, DRIFT_ACTIONS, SEVERITIES } from '../drift/drift-policy';
 import {
   Check,
   isCronSchedule,
@@ -124,6 +125,66 @@ const notificationsSchema = z.strictObject({
     .default([]),
 });
 
+const pointer = checked(z.string(), (v) => (v.startsWith('/') ? undefined : 'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"'));
+const regex = checked(z.string(), (v) => {
+  try {
+    new RegExp(v);
+    return undefined;
+  } catch (err) {
+    return `it is not a valid regular expression (${(err as Error).message}); fix or escape it`;
+  }
+});
+
+const driftRuleSchema = z.strictObject({
+  name: dnsLabel,
+  match: z
+    .strictObject({
+      group: z.string().optional(),
+      kind: z.string().optional(),
+      namespace: z.string().optional(),
+      name: z.string().optional(),
+      fields: z.array(pointer).min(1).optional(),
+      change: z.array(z.enum(CHANGE_TYPES)).min(1).optional(),
+      valueNotMatching: regex.optional(),
+    })
+    .prefault({}),
+  severity: z.enum(SEVERITIES),
+  action: z.enum(DRIFT_ACTIONS),
+});
+
+const notifyTarget = checked(z.string(), (v) =>
+  /^(slack:.+|pagerduty|email:.+@.+|webhook:[a-z0-9-]+)$/.test(v)
+    ? undefined
+    : 'it must be "slack:<channel>", "pagerduty", "email:<address>" or "webhook:<name>"',
+);
+
+const driftSchema = z.strictObject({
+  /** Ordered rules; the first match decides. @default Converge's rules for the two services */
+  rules: z.array(driftRuleSchema).optional(),
+  /** Image prefixes a Deployment may run; others are "unknown registry". @default the declared images' prefixes */
+  trustedImagePrefixes: z.array(checked(z.string(), isNonEmptyString)).min(1).optional(),
+  fallback: z.strictObject({ severity: z.enum(SEVERITIES), action: z.enum(DRIFT_ACTIONS) }).default({ severity: 'low', action: 'heal' }),
+  ignoreManagers: z.array(checked(z.string(), isNonEmptyString)).optional(),
+  notify: z
+    .strictObject({ low: z.array(notifyTarget).default([]), medium: z.array(notifyTarget).default([]), high: z.array(notifyTarget).default([]) })
+    .prefault({}),
+  backoff: z
+    .strictObject({
+      initial: duration.default('5s'),
+      max: duration.default('5m'),
+      alertAfter: checked(z.number(), isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3')).default(3),
+    })
+    .prefault({}),
+  /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
+  controller: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      namespace: dnsLabel.default('converge-system'),
+      image: checked(z.string(), isNonEmptyString).default('ghcr.io/example-org/converge:0.1.0'),
+    })
+    .prefault({}),
+});
+
 export const platformConfigSchema = z
   .strictObject({
     /** Must equal the stack: `converge:platform.environment` in `Pulumi.prod.yaml` is `prod`. */
@@ -174,6 +235,7 @@ export const platformConfigSchema = z
       })
       .prefault({}),
     notifications: notificationsSchema.prefault({}),
+    drift: driftSchema.prefault({}),
     services: z
       .record(checked(z.string(), isDnsSubdomain), serviceSchema)
       .refine((services) => Object.keys(services).length > 0, { message: 'declare at least one service' }),
@@ -212,6 +274,21 @@ export const platformConfigSchema = z
           'RollingSync turns automated sync off on generated Applications, so prune and self-heal would silently stop; set sync.automated: false to accept that, or drop progressiveSteps',
       });
     }
+    for (const severity of ['low', 'medium', 'high'] as const) {
+      for (const [i, target] of config.drift.notify[severity].entries()) {
+        const [service, name] = target.split(':');
+        const missing =
+          service === 'webhook' ? !(name in config.notifications.webhooks) : !config.notifications[service as 'slack' | 'pagerduty' | 'email'];
+        if (missing) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['drift', 'notify', severity, i],
+            input: target,
+            message: `it names a ${service} ${service === 'webhook' ? 'webhook that is not declared' : 'service that is not configured'}; declare it under notifications or pick another target`,
+          });
+        }
+      }
+    }
     for (const [i, sub] of config.notifications.subscriptions.entries()) {
       const configured =
         sub.service === 'webhook'
@@ -246,3 +323,4 @@ export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type ServiceConfig = PlatformConfig['services'][string];
 export type NotificationsConfig = PlatformConfig['notifications'];
+export type DriftConfig = PlatformConfig['drift'];

@@ -74,23 +74,32 @@ export interface PulumiResult {
   readonly ms: number;
 }
 
-/** Runs `pulumi <args>` in the repo (where Pulumi.yaml is) and resolves with its output. */
-export function pulumi(args: string[], env: NodeJS.ProcessEnv): Promise<PulumiResult> {
+/** Runs `pulumi <args>` in a project directory and resolves with its output. */
+export function pulumi(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<PulumiResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile('pulumi', [...args, '--non-interactive', '--color', 'never'], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('pulumi', [...args, '--non-interactive', '--color', 'never'], { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, ms: performance.now() - started });
     });
   });
 }
 
-/** A scratch Pulumi workspace: file backend plus the stack file the test deploys from. */
+/**
+ * A scratch Pulumi project around this repo's compiled program: a file backend and the stack's
+ * config file live in a temp dir, so tests never write into stacks/.
+ */
 export class PulumiWorkspace {
   public readonly dir = mkdtempSync(join(tmpdir(), 'converge-pulumi-'));
   public readonly env = pulumiEnv(this.dir);
-  public readonly configFile = join(this.dir, 'Pulumi.stack.yaml');
+  public readonly configFile: string;
 
-  constructor(public readonly stack: string) {}
+  constructor(public readonly stack: string) {
+    writeFileSync(
+      join(this.dir, 'Pulumi.yaml'),
+      dump({ name: 'converge', runtime: { name: 'nodejs', options: { typescript: false } }, main: join(ROOT, 'dist', 'stacks', 'index.js') }),
+    );
+    this.configFile = join(this.dir, `Pulumi.${stack}.yaml`);
+  }
 
   /** Writes the stack file from an environment's committed one, pointed at the local Git server and cluster. */
   public writeConfig(stackYaml: string, extra: Record<string, unknown> = {}): void {
@@ -116,11 +125,11 @@ export class PulumiWorkspace {
   }
 
   public run(args: string[]): Promise<PulumiResult> {
-    return pulumi([...args, '--stack', this.stack, '--config-file', this.configFile], this.env);
+    return pulumi([...args, '--stack', this.stack], this.env, this.dir);
   }
 
   public async init(): Promise<void> {
-    const r = await pulumi(['stack', 'init', this.stack, '--config-file', this.configFile], this.env);
+    const r = await pulumi(['stack', 'init', this.stack], this.env, this.dir);
     if (r.code !== 0) throw new Error(`pulumi stack init failed: ${r.stderr}${r.stdout}`);
   }
 

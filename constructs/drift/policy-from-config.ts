@@ -1,0 +1,21 @@
+import { PlatformConfig } from '../config/platform-config';
+import { defaultDriftPolicy, DriftPolicySpec, validateDriftPolicy } from './drift-policy';
+
+/** Image prefixes of the declared services, e.g. `ghcr.io/example-org/`: the trusted registries. */
+export function declaredImagePrefixes(config: PlatformConfig): string[] {
+  const prefixes = Object.values(config.services).map((s) => s.image.repository.slice(0, s.image.repository.lastIndexOf('/') + 1));
+  return [...new Set(prefixes)].sort();
+}
+
+/** The environment's effective drift policy: its declared rules, or Converge's defaults. */
+export function driftPolicyFor(config: PlatformConfig): DriftPolicySpec {
+  const drift = config.drift;
+  const defaults = defaultDriftPolicy(drift.trustedImagePrefixes ?? declaredImagePrefixes(config));
+  return validateDriftPolicy({
+    rules: drift.rules ?? defaults.rules,
+    fallback: drift.fallback,
+    ignoreManagers: drift.ignoreManagers ?? defaults.ignoreManagers,
+    notify: drift.notify,
+    backoff: drift.backoff,
+  });
+}
