@@ -5,6 +5,8 @@ import {
   KubeConfig,
   KubernetesObject,
   KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
 import { execFile, execFileSync } from 'node:child_process';
@@ -188,7 +190,7 @@ export async function refresh(c: Clients, name: string): Promise<void> {
       name,
       body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
     },
-    { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
 

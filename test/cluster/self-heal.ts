@@ -1,4 +1,4 @@
-import { KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObject, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { performance } from 'node:perf_hooks';
 import { application, ARGOCD_NS, Clients, waitFor } from './harness';
 
@@ -32,7 +32,7 @@ const ignoreMissing = async <T>(p: Promise<T>): Promise<T | undefined> => {
   }
 };
 
-const merge = { headers: { 'Content-Type': 'application/merge-patch+json' } } as never;
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** What Git says for app-service in dev, read from the synthesized Application values. */
 export interface GitState {
@@ -64,7 +64,7 @@ export function devScenarios(git: GitState): DriftScenario[] {
             namespace: ns,
             body: { spec: { template: { spec: { containers: [{ name: 'app-service', image: 'registry.example.net/intruder:1' }] } } } },
           },
-          { headers: { 'Content-Type': 'application/strategic-merge-patch+json' } } as never,
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
         );
       },
       restored: async (c) => (await deployment(c))?.spec?.template.spec?.containers[0].image === git.image,
