@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../constants';
 import { isClusterScoped, KubeObject } from '../private/kube-object';
 import { toYamlBlock } from '../private/yaml';
-import { durationSeconds, isDnsLabel, isDuration, validate, ValidationError } from '../validators';
+import { durationSeconds, isDnsLabel, isDuration, isIntegerInRange, validate, ValidationError } from '../validators';
 import { NotificationsSettings, notificationsConfigData } from './notifications';
 
 /** The official install manifests of one Argo CD release, as read from the pinned cache. */
@@ -37,8 +37,12 @@ export interface ArgoCdInstallProps {
   readonly reconciliationTimeout?: string;
   /** Random spread added to the reconciliation timeout. @default "60s" */
   readonly reconciliationJitter?: string;
-  /** First wait of the self-heal backoff (Argo CD grows it by 3x up to 300 s). @default "2s" */
+  /** First wait of the self-heal backoff. @default "2s" */
   readonly selfHealBackoff?: string;
+  /** Growth of the self-heal wait after each heal of the same Application. @default 3 */
+  readonly selfHealBackoffFactor?: number;
+  /** Longest self-heal wait. @default "300s" */
+  readonly selfHealBackoffCap?: string;
   /** Kinds excluded on top of upstream's own exclusions (Events, Leases, ...). @default none */
   readonly resourceExclusions?: readonly ResourceFilter[];
   /** Lua health checks by `group/Kind`. @default a VirtualService check that its route weights sum to 100 */
@@ -115,6 +119,8 @@ export class ArgoCdInstall extends Construct {
     );
     const jitter = validate('reconciliationJitter', props.reconciliationJitter ?? '60s', isDuration);
     const selfHealBackoff = validate('selfHealBackoff', props.selfHealBackoff ?? '2s', isDuration);
+    const backoffFactor = validate('selfHealBackoffFactor', props.selfHealBackoffFactor ?? 3, isIntegerInRange(1, 10, 'use 1 for a constant wait'));
+    const backoffCap = validate('selfHealBackoffCap', props.selfHealBackoffCap ?? '300s', isDuration);
 
     const configData: Record<string, Record<string, string>> = {
       'argocd-cm': {
@@ -126,9 +132,9 @@ export class ArgoCdInstall extends Construct {
         ...ignoreDifferencesData(props.ignoreDifferences ?? DEFAULT_IGNORE_DIFFERENCES),
       },
       'argocd-cmd-params-cm': {
-        'controller.self.heal.backoff.timeout.seconds': String(
-          Math.max(1, Math.round(durationSeconds(selfHealBackoff))),
-        ),
+        'controller.self.heal.backoff.timeout.seconds': seconds(selfHealBackoff),
+        'controller.self.heal.backoff.factor': String(backoffFactor),
+        'controller.self.heal.backoff.cap.seconds': seconds(backoffCap),
         ...(props.progressiveSyncs ? { 'applicationsetcontroller.enable.progressive.syncs': 'true' } : {}),
       },
       'argocd-rbac-cm': {
@@ -167,6 +173,9 @@ export class ArgoCdInstall extends Construct {
     };
   }
 }
+
+/** Argo CD takes these durations as whole seconds, at least 1. */
+const seconds = (duration: string) => String(Math.max(1, Math.round(durationSeconds(duration))));
 
 function withData(
   obj: KubeObject,

@@ -206,6 +206,10 @@ export const platformConfigSchema = z
         reconciliationJitter: duration.default('60s'),
         /** First wait before self-heal retries; Argo CD's backoff grows from it. */
         selfHealBackoff: duration.default('2s'),
+        /** Multiplier of the self-heal wait after each heal of the same Application. */
+        selfHealBackoffFactor: checked(z.number(), isIntegerInRange(1, 10, 'use 1 for a constant wait')).default(3),
+        /** Longest self-heal wait; keeps drift short-lived when heals repeat. */
+        selfHealBackoffCap: duration.default('300s'),
         resourceExclusions: z
           .array(z.strictObject({ apiGroups: z.array(z.string()).min(1), kinds: z.array(z.string()).min(1) }))
           .default([]),

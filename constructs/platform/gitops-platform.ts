@@ -58,6 +58,8 @@ export class GitOpsPlatform extends Construct {
       reconciliationTimeout: config.argocd.reconciliationTimeout,
       reconciliationJitter: config.argocd.reconciliationJitter,
       selfHealBackoff: config.argocd.selfHealBackoff,
+      selfHealBackoffFactor: config.argocd.selfHealBackoffFactor,
+      selfHealBackoffCap: config.argocd.selfHealBackoffCap,
       resourceExclusions: config.argocd.resourceExclusions,
       notifications: config.notifications,
       progressiveSyncs: config.applicationSet.progressiveSteps !== undefined,
