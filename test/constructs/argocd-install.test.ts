@@ -71,11 +71,15 @@ describe('ArgoCdInstall', () => {
         new ArgoCdInstall(chart, 'ArgoCd', {
           manifests: MINI_ARGOCD,
           selfHealBackoff: '1s',
+          selfHealBackoffFactor: 2,
+          selfHealBackoffCap: '1m',
           progressiveSyncs: true,
         }),
     );
     expect(configMap(objects, 'argocd-cmd-params-cm')).toEqual({
       'controller.self.heal.backoff.timeout.seconds': '1',
+      'controller.self.heal.backoff.factor': '2',
+      'controller.self.heal.backoff.cap.seconds': '60',
       'applicationsetcontroller.enable.progressive.syncs': 'true',
     });
   });
