@@ -4,7 +4,15 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { formatTable } from '../cli/table';
-import { application, ARGOCD_NS, clients, Clients, fileOnServer, PulumiWorkspace, ROOT } from '../test/cluster/harness';
+import {
+  application,
+  ARGOCD_NS,
+  clients,
+  Clients,
+  fileOnServer,
+  PulumiWorkspace,
+  ROOT,
+} from '../test/cluster/harness';
 import { devScenarios, DriftScenario, measure, percentile, settled } from '../test/cluster/self-heal';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
@@ -39,7 +47,12 @@ async function resetBackoff(c: Clients, name: string): Promise<void> {
       namespace: ARGOCD_NS,
       plural: 'applications',
       name,
-      body: { operation: { initiatedBy: { username: 'converge-bench' }, sync: { revision, syncStrategy: { hook: {} } } } },
+      body: {
+        operation: {
+          initiatedBy: { username: 'converge-bench' },
+          sync: { revision, syncStrategy: { hook: {} } },
+        },
+      },
     },
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@kubernetes/client-node').setHeaderOptions('Content-Type', 'application/merge-patch+json'),
@@ -90,31 +103,49 @@ async function main() {
     ws.writeConfig(fileOnServer('stacks/Pulumi.dev.yaml'));
     await ws.init();
     const up = await ws.run(['up', '--yes', '--skip-preview']);
-    if (up.code !== 0) throw new Error(`pulumi up failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-3000)}`);
+    if (up.code !== 0)
+      throw new Error(`pulumi up failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-3000)}`);
     const noop: number[] = [];
-    for (let i = 0; i < 3; i++) noop.push((await ws.run(['up', '--yes', '--skip-preview', '--expect-no-changes'])).ms);
+    for (let i = 0; i < 3; i++)
+      noop.push((await ws.run(['up', '--yes', '--skip-preview', '--expect-no-changes'])).ms);
     for (const app of ['dev-app-service', 'dev-model-service']) await settled(c, app, 600_000);
 
     const git = { namespace: 'dev-web', image: 'ghcr.io/example-org/app-service:1.5.0-dev.3', replicas: 1 };
     const scenarios = devScenarios(git);
-    const results: Record<'platform' | 'defaults', { isolated: Map<string, Row>; repeated: number[] }> = {} as never;
+    const results: Record<'platform' | 'defaults', { isolated: Map<string, Row>; repeated: number[] }> =
+      {} as never;
     for (const [label, env] of [
       ['platform', {}],
       ['defaults', ARGOCD_DEFAULTS],
     ] as const) {
-      process.stderr.write(`\n${label === 'platform' ? "Platform settings (dev's argocd-cm / argocd-cmd-params-cm)" : "Argo CD's defaults"}:\n`);
+      process.stderr.write(
+        `\n${label === 'platform' ? "Platform settings (dev's argocd-cm / argocd-cmd-params-cm)" : "Argo CD's defaults"}:\n`,
+      );
       restartController(env);
       await settled(c, 'dev-app-service');
-      results[label] = { isolated: await isolatedTrials(c, scenarios), repeated: await repeatedDrift(c, scenarios[0]) };
+      results[label] = {
+        isolated: await isolatedTrials(c, scenarios),
+        repeated: await repeatedDrift(c, scenarios[0]),
+      };
     }
     restartController({});
 
-    console.log(`\npulumi up --stack dev from empty: ${s(up.ms)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`);
-    console.log(`\nSelf-heal, ${TRIALS} isolated trials per scenario (seconds; each trial starts with Argo CD's backoff reset):`);
+    console.log(
+      `\npulumi up --stack dev from empty: ${s(up.ms)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,
+    );
+    console.log(
+      `\nSelf-heal, ${TRIALS} isolated trials per scenario (seconds; each trial starts with Argo CD's backoff reset):`,
+    );
     const fmt = (xs: number[]) => `${s(median(xs))} / ${s(percentile(xs, 95))}`;
     console.log(
       formatTable(
-        ['SCENARIO', 'PLATFORM DETECT p50/p95', 'PLATFORM RESTORE p50/p95', 'DEFAULTS DETECT p50/p95', 'DEFAULTS RESTORE p50/p95'],
+        [
+          'SCENARIO',
+          'PLATFORM DETECT p50/p95',
+          'PLATFORM RESTORE p50/p95',
+          'DEFAULTS DETECT p50/p95',
+          'DEFAULTS RESTORE p50/p95',
+        ],
         scenarios.map((sc) => {
           const p = results.platform.isolated.get(sc.name)!;
           const d = results.defaults.isolated.get(sc.name)!;
@@ -122,10 +153,14 @@ async function main() {
         }),
       ),
     );
-    console.log(`\nThe same drift ${REPEATS} times in a row (${scenarios[0].name}), restore times in seconds:`);
+    console.log(
+      `\nThe same drift ${REPEATS} times in a row (${scenarios[0].name}), restore times in seconds:`,
+    );
     console.log(`  platform: ${results.platform.repeated.map(s).join('  ')}`);
     console.log(`  defaults: ${results.defaults.repeated.map(s).join('  ')}`);
-    console.log('\nGoals: p95 restore <= 5 s for every scenario; pulumi up from empty <= 60 s; no-op <= 15 s.');
+    console.log(
+      '\nGoals: p95 restore <= 5 s for every scenario; pulumi up from empty <= 60 s; no-op <= 15 s.',
+    );
 
     const destroy = await ws.run(['destroy', '--yes', '--skip-preview']);
     if (destroy.code !== 0) console.error(`pulumi destroy failed: ${destroy.stderr.slice(-2000)}`);

@@ -49,14 +49,19 @@ export function buildProgram(): Command {
 
   program
     .command('drift')
-    .description('report desired (Git) against live state: changed fields, severity, what the policy would do')
+    .description(
+      'report desired (Git) against live state: changed fields, severity, what the policy would do',
+    )
     .addOption(envOption())
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
     .addOption(stacksDirOption())
-    .addHelpText('after', '\nExit codes: 0 no drift, 1 low, 3 medium, 4 high (the highest severity found), 2 bad input.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no drift, 1 low, 3 medium, 4 high (the highest severity found), 2 bad input.',
+    )
     .action(async (opts) => {
       const { drift } = await import('./commands/drift');
       process.exitCode = await drift({

@@ -35,7 +35,8 @@ export function ownedPaths(live: KubeObject, managers: readonly string[]): Set<s
   const owned = new Set<string>();
   const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   for (const entry of entries) {
-    if (entry.manager && managers.includes(entry.manager) && entry.fieldsV1) walkFields(entry.fieldsV1, live, '', owned);
+    if (entry.manager && managers.includes(entry.manager) && entry.fieldsV1)
+      walkFields(entry.fieldsV1, live, '', owned);
   }
   return owned;
 }
@@ -54,7 +55,9 @@ function walkFields(fields: Record<string, unknown>, node: unknown, path: string
       child = node && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined;
     } else if (key.startsWith('k:') && Array.isArray(node)) {
       const match = JSON.parse(key.slice(2)) as Record<string, unknown>;
-      const index = node.findIndex((item) => Object.entries(match).every(([k, v]) => (item as Record<string, unknown>)?.[k] === v));
+      const index = node.findIndex((item) =>
+        Object.entries(match).every(([k, v]) => (item as Record<string, unknown>)?.[k] === v),
+      );
       if (index < 0) continue;
       childPath = `${path}/${index}`;
       child = node[index];
@@ -66,7 +69,8 @@ function walkFields(fields: Record<string, unknown>, node: unknown, path: string
       child = node[index];
     }
     if (childPath === undefined) continue;
-    if (sub && typeof sub === 'object' && Object.keys(sub).length > 0) walkFields(sub as Record<string, unknown>, child, childPath, out);
+    if (sub && typeof sub === 'object' && Object.keys(sub).length > 0)
+      walkFields(sub as Record<string, unknown>, child, childPath, out);
     else out.add(childPath);
   }
 }
@@ -81,24 +85,49 @@ const isUnder = (path: string, owned: ReadonlySet<string>) => {
 
 /** Lists whose items all carry a string `name` (containers, ports, env, volumes) match by name. */
 function namedItems(list: unknown[]): boolean {
-  return list.length > 0 && list.every((item) => item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string');
+  return (
+    list.length > 0 &&
+    list.every(
+      (item) => item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string',
+    )
+  );
 }
 
 const QUANTITY = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
-const FACTORS: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+const FACTORS: Record<string, number> = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
 
 /** Equal values, where "0.5" and "500m" (resource quantities) or 8080 and "8080" count as equal. */
 function sameScalar(desired: unknown, live: unknown): boolean {
   if (desired === live) return true;
-  if ((typeof desired === 'number' || typeof desired === 'string') && (typeof live === 'number' || typeof live === 'string')) {
+  if (
+    (typeof desired === 'number' || typeof desired === 'string') &&
+    (typeof live === 'number' || typeof live === 'string')
+  ) {
     const a = QUANTITY.exec(String(desired));
     const b = QUANTITY.exec(String(live));
-    if (a && b) return Math.abs(Number(a[1]) * (FACTORS[a[2]] ?? 1) - Number(b[1]) * (FACTORS[b[2]] ?? 1)) < 1e-9;
+    if (a && b)
+      return Math.abs(Number(a[1]) * (FACTORS[a[2]] ?? 1) - Number(b[1]) * (FACTORS[b[2]] ?? 1)) < 1e-9;
   }
   return false;
 }
 
-function compare(desired: unknown, live: unknown, path: string, owned: ReadonlySet<string>, out: FieldChange[]): void {
+function compare(
+  desired: unknown,
+  live: unknown,
+  path: string,
+  owned: ReadonlySet<string>,
+  out: FieldChange[],
+): void {
   if (desired === undefined || desired === null || isUnder(path, owned)) return;
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) {
@@ -112,7 +141,8 @@ function compare(desired: unknown, live: unknown, path: string, owned: ReadonlyS
       });
       const wanted = new Set(desired.map((item) => (item as { name: string }).name));
       live.forEach((item, i) => {
-        if (!wanted.has((item as { name: string }).name) && !isUnder(`${path}/${i}`, owned)) out.push({ path: `${path}/${i}`, from: undefined, to: item });
+        if (!wanted.has((item as { name: string }).name) && !isUnder(`${path}/${i}`, owned))
+          out.push({ path: `${path}/${i}`, from: undefined, to: item });
       });
     } else if (desired.length !== live.length || desired.some((d, i) => !deepSubset(d, live[i]))) {
       out.push({ path, from: desired, to: live });
@@ -142,7 +172,11 @@ function deepSubset(desired: unknown, live: unknown): boolean {
  * The fields where live differs from desired, as JSON pointers with Git's value (`from`) and the
  * live one (`to`). Status, server-set metadata and fields owned by `ignoreManagers` are skipped.
  */
-export function diffObject(desired: KubeObject, live: KubeObject, ignoreManagers: readonly string[] = []): FieldChange[] {
+export function diffObject(
+  desired: KubeObject,
+  live: KubeObject,
+  ignoreManagers: readonly string[] = [],
+): FieldChange[] {
   const owned = ownedPaths(live, ignoreManagers);
   const out: FieldChange[] = [];
   for (const [key, value] of Object.entries(desired)) {
@@ -171,7 +205,12 @@ export function ownerOf(live: KubeObject, path: string): ManagedFieldsEntry | un
     for (const p of owned) {
       if (path === p || path.startsWith(`${p}/`) || p.startsWith(`${path}/`)) {
         const depth = p.split('/').length;
-        if (!best || depth > best.depth || (depth === best.depth && (entry.time ?? '') > (best.entry.time ?? ''))) best = { entry, depth };
+        if (
+          !best ||
+          depth > best.depth ||
+          (depth === best.depth && (entry.time ?? '') > (best.entry.time ?? ''))
+        )
+          best = { entry, depth };
       }
     }
   }

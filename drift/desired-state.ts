@@ -33,7 +33,12 @@ export interface DesiredStateOptions {
 }
 
 function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  }).trim();
 }
 
 /** The repo's `charts/` at the configured revision, cached by commit outside the repo. */
@@ -43,7 +48,13 @@ export function chartsAtRevision(config: PlatformConfig): { dir: string; commit?
   let commit: string | undefined;
   let note: string | undefined;
   try {
-    const line = git(['ls-remote', repoURL, revision, `refs/heads/${revision}`, `refs/tags/${revision}`]).split('\n')[0];
+    const line = git([
+      'ls-remote',
+      repoURL,
+      revision,
+      `refs/heads/${revision}`,
+      `refs/tags/${revision}`,
+    ]).split('\n')[0];
     commit = line?.split(/\s+/)[0] || (/^[0-9a-f]{40}$/.test(revision) ? revision : undefined);
   } catch {
     note = `could not reach ${repoURL}; charts come from this checkout's ${revision}`;
@@ -56,11 +67,20 @@ export function chartsAtRevision(config: PlatformConfig): { dir: string; commit?
     }
   })();
   if (!commit) {
-    throw Object.assign(new Error(`git revision "${revision}" of ${repoURL} was not found (not reachable, and not in this checkout); fetch it or pass --charts-dir`), {
-      name: 'UsageError',
-    });
+    throw Object.assign(
+      new Error(
+        `git revision "${revision}" of ${repoURL} was not found (not reachable, and not in this checkout); fetch it or pass --charts-dir`,
+      ),
+      {
+        name: 'UsageError',
+      },
+    );
   }
-  const dir = join(convergeCacheDir(), 'charts', `${createHash('sha256').update(repoURL).digest('hex').slice(0, 12)}-${commit}`);
+  const dir = join(
+    convergeCacheDir(),
+    'charts',
+    `${createHash('sha256').update(repoURL).digest('hex').slice(0, 12)}-${commit}`,
+  );
   if (!existsSync(dir)) {
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
@@ -82,7 +102,10 @@ export function chartsAtRevision(config: PlatformConfig): { dir: string; commit?
     }
     for (const chart of readdirSync(join(tmp, 'charts'))) {
       const path = join(tmp, 'charts', chart);
-      if (existsSync(join(path, 'Chart.yaml')) && /dependencies:/.test(execFileSync('cat', [join(path, 'Chart.yaml')], { encoding: 'utf8' }))) {
+      if (
+        existsSync(join(path, 'Chart.yaml')) &&
+        /dependencies:/.test(execFileSync('cat', [join(path, 'Chart.yaml')], { encoding: 'utf8' }))
+      ) {
         execFileSync(toolPath('helm'), ['dependency', 'build', path], { stdio: 'ignore' });
       }
     }
@@ -93,17 +116,30 @@ export function chartsAtRevision(config: PlatformConfig): { dir: string; commit?
 }
 
 interface AppSpec {
-  source: { path: string; helm?: { releaseName?: string; valueFiles?: string[]; valuesObject?: Record<string, unknown> } };
+  source: {
+    path: string;
+    helm?: { releaseName?: string; valueFiles?: string[]; valuesObject?: Record<string, unknown> };
+  };
   destination: { namespace: string };
 }
 
 /** `helm template` of one Application's chart, as Argo CD would render it. */
-async function renderApplication(app: KubeObject, chartsRoot: string, workDir: string): Promise<DesiredObject[]> {
+async function renderApplication(
+  app: KubeObject,
+  chartsRoot: string,
+  workDir: string,
+): Promise<DesiredObject[]> {
   const spec = app.spec as AppSpec;
   const chart = join(chartsRoot, spec.source.path);
   const values = join(workDir, `${app.metadata.name}.values.json`);
   writeFileSync(values, JSON.stringify(spec.source.helm?.valuesObject ?? {}));
-  const args = ['template', spec.source.helm?.releaseName ?? app.metadata.name, chart, '--namespace', spec.destination.namespace];
+  const args = [
+    'template',
+    spec.source.helm?.releaseName ?? app.metadata.name,
+    chart,
+    '--namespace',
+    spec.destination.namespace,
+  ];
   for (const f of spec.source.helm?.valueFiles ?? []) args.push('--values', join(chart, f));
   args.push('--values', values);
   const { stdout } = await run(toolPath('helm'), args, { maxBuffer: 64 * 1024 * 1024 });
@@ -111,7 +147,10 @@ async function renderApplication(app: KubeObject, chartsRoot: string, workDir: s
     .filter((o) => o && o.kind)
     .map((o) => ({
       application: app.metadata.name,
-      object: isClusterScoped(o.kind) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: spec.destination.namespace } },
+      object:
+        isClusterScoped(o.kind) || o.metadata.namespace
+          ? o
+          : { ...o, metadata: { ...o.metadata, namespace: spec.destination.namespace } },
     }));
 }
 
@@ -122,7 +161,11 @@ export async function desiredState(env: string, options: DesiredStateOptions = {
   const workDir = join(convergeCacheDir(), 'tmp', `drift-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   try {
-    const rendered = await Promise.all(environment.platform.applicationSet.applications.map((app) => renderApplication(app, chartsRoot, workDir)));
+    const rendered = await Promise.all(
+      environment.platform.applicationSet.applications.map((app) =>
+        renderApplication(app, chartsRoot, workDir),
+      ),
+    );
     const platform = environment.files.flatMap((f) => f.objects.map((object) => ({ object })));
     return { environment, objects: [...platform, ...rendered.flat()], charts };
   } finally {

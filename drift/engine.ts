@@ -56,14 +56,21 @@ export const objectKey = (obj: ObjectRef | KubeObject) => {
   return `${groupOf(obj.apiVersion)}/${obj.kind}/${namespace ?? ''}/${name}`;
 };
 
-export const describeRef = (ref: ObjectRef) => `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+export const describeRef = (ref: ObjectRef) =>
+  `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 
 /**
  * Field managers that apply the desired state (Argo CD, Pulumi, Converge). A difference whose
  * value they wrote is the API server normalizing what they sent, not drift.
  */
-export const PLATFORM_MANAGERS = ['argocd-controller', 'argocd-application-controller', 'pulumi-kubernetes', 'converge'];
-export const isPlatformManager = (manager?: string) => !!manager && PLATFORM_MANAGERS.some((m) => manager === m || manager.startsWith(`${m}-`));
+export const PLATFORM_MANAGERS = [
+  'argocd-controller',
+  'argocd-application-controller',
+  'pulumi-kubernetes',
+  'converge',
+];
+export const isPlatformManager = (manager?: string) =>
+  !!manager && PLATFORM_MANAGERS.some((m) => manager === m || manager.startsWith(`${m}-`));
 
 /** Who wrote a field last; for a field that is gone, the object's latest writer. */
 function writerOf(live: KubeObject, f: FieldChange): ManagedFieldsEntry | undefined {
@@ -84,7 +91,8 @@ export function driftId(ref: ObjectRef, change: ChangeType, fields: readonly Fie
   const h = createHash('sha256');
   h.update(objectKey(ref));
   h.update(change);
-  for (const f of [...fields].sort((a, b) => a.path.localeCompare(b.path))) h.update(`${f.path}=${JSON.stringify(f.to) ?? ''}`);
+  for (const f of [...fields].sort((a, b) => a.path.localeCompare(b.path)))
+    h.update(`${f.path}=${JSON.stringify(f.to) ?? ''}`);
   return `d-${h.digest('hex').slice(0, 12)}`;
 }
 
@@ -107,7 +115,13 @@ export function findDrift(
 ): DriftFinding[] {
   const findings: DriftFinding[] = [];
   const wanted = new Set<string>();
-  const add = (ref: ObjectRef, application: string | undefined, change: ChangeType, fields: FieldChange[], liveObj?: KubeObject) => {
+  const add = (
+    ref: ObjectRef,
+    application: string | undefined,
+    change: ChangeType,
+    fields: FieldChange[],
+    liveObj?: KubeObject,
+  ) => {
     const classification = classifyFields(policy, {
       group: groupOf(ref.apiVersion),
       kind: ref.kind,
@@ -119,9 +133,20 @@ export function findDrift(
     if (classification.action === 'ignore' && change !== 'modified') return;
     const origin =
       change === 'added'
-        ? { who: ((liveObj?.metadata.managedFields ?? []) as ManagedFieldsEntry[])[0]?.manager ?? 'unknown', onset: liveObj?.metadata.creationTimestamp as string | undefined }
+        ? {
+            who: ((liveObj?.metadata.managedFields ?? []) as ManagedFieldsEntry[])[0]?.manager ?? 'unknown',
+            onset: liveObj?.metadata.creationTimestamp as string | undefined,
+          }
         : who(liveObj, fields);
-    findings.push({ id: driftId(ref, change, fields), object: ref, application, change, fields, ...classification, ...origin });
+    findings.push({
+      id: driftId(ref, change, fields),
+      object: ref,
+      application,
+      change,
+      fields,
+      ...classification,
+      ...origin,
+    });
   };
 
   for (const { object, application } of desired) {
@@ -133,21 +158,43 @@ export function findDrift(
       add(ref, application, 'deleted', [{ path: '', from: 'present', to: 'absent' }]);
       continue;
     }
-    const fields = diffObject(object, liveObj, policy.ignoreManagers).filter((f) => !isPlatformManager(writerOf(liveObj, f)?.manager));
+    const fields = diffObject(object, liveObj, policy.ignoreManagers).filter(
+      (f) => !isPlatformManager(writerOf(liveObj, f)?.manager),
+    );
     if (fields.length > 0) add(ref, application, 'modified', fields, liveObj);
   }
 
   const namespaces = options.managedNamespaces ?? new Set<string>();
-  const kinds = options.addedKinds ?? new Set(desired.filter((d) => d.object.metadata.namespace && namespaces.has(d.object.metadata.namespace)).map((d) => d.object.kind));
+  const kinds =
+    options.addedKinds ??
+    new Set(
+      desired
+        .filter((d) => d.object.metadata.namespace && namespaces.has(d.object.metadata.namespace))
+        .map((d) => d.object.kind),
+    );
   for (const [key, obj] of live) {
-    if (wanted.has(key) || isClusterScoped(obj.kind) || !obj.metadata.namespace || !namespaces.has(obj.metadata.namespace)) continue;
+    if (
+      wanted.has(key) ||
+      isClusterScoped(obj.kind) ||
+      !obj.metadata.namespace ||
+      !namespaces.has(obj.metadata.namespace)
+    )
+      continue;
     if (!kinds.has(obj.kind) || (obj.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
     // Objects the cluster itself makes in every namespace (kube-root-ca.crt, the default ServiceAccount).
     const creator = ((obj.metadata.managedFields ?? []) as ManagedFieldsEntry[])[0]?.manager;
-    if (creator === 'kube-controller-manager' || (obj.kind === 'ServiceAccount' && obj.metadata.name === 'default')) continue;
+    if (
+      creator === 'kube-controller-manager' ||
+      (obj.kind === 'ServiceAccount' && obj.metadata.name === 'default')
+    )
+      continue;
     add(refOf(obj), undefined, 'added', [{ path: '', from: 'absent', to: 'present' }], obj);
   }
-  return findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || describeRef(a.object).localeCompare(describeRef(b.object)));
+  return findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      describeRef(a.object).localeCompare(describeRef(b.object)),
+  );
 }
 
 export function highestSeverity(findings: readonly DriftFinding[]): Severity | undefined {

@@ -31,14 +31,25 @@ export class KubeClient {
 
   constructor(public readonly kc: KubeConfig) {}
 
-  public async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  public async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
     const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new KubeApiError(0, 'the kubeconfig has no current cluster; pass --kubeconfig or --context');
+    if (!cluster)
+      throw new KubeApiError(0, 'the kubeconfig has no current cluster; pass --kubeconfig or --context');
     const url = new URL(path, cluster.server);
     const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
     await this.kc.applyToHTTPSOptions(options);
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    if (data !== undefined) options.headers = { ...options.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) };
+    if (data !== undefined)
+      options.headers = {
+        ...options.headers,
+        'Content-Type': contentType,
+        'Content-Length': Buffer.byteLength(data),
+      };
     this.requests++;
     return new Promise<T>((resolve, reject) => {
       const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -72,8 +83,16 @@ export class KubeClient {
     let pending = this.resources.get(apiVersion);
     if (!pending) {
       const path = groupOf(apiVersion) ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-      pending = this.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>('GET', path).then(
-        (list) => new Map(list.resources.filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }])),
+      pending = this.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        'GET',
+        path,
+      ).then(
+        (list) =>
+          new Map(
+            list.resources
+              .filter((r) => !r.name.includes('/'))
+              .map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]),
+          ),
         (err: unknown) => {
           if (err instanceof KubeApiError && err.status === 404) return new Map<string, ApiResource>();
           throw err;
@@ -93,8 +112,15 @@ export class KubeClient {
   }
 
   /** Every object of a kind, across all namespaces, in one request. */
-  public async list<T = Record<string, unknown>>(apiVersion: string, kind: string, query = ''): Promise<{ items: T[]; resourceVersion?: string }> {
-    const list = await this.request<{ items: T[]; metadata?: { resourceVersion?: string } }>('GET', `${await this.path(apiVersion, kind)}${query}`);
+  public async list<T = Record<string, unknown>>(
+    apiVersion: string,
+    kind: string,
+    query = '',
+  ): Promise<{ items: T[]; resourceVersion?: string }> {
+    const list = await this.request<{ items: T[]; metadata?: { resourceVersion?: string } }>(
+      'GET',
+      `${await this.path(apiVersion, kind)}${query}`,
+    );
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion };
   }
 }

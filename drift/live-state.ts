@@ -31,8 +31,11 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
 
 export function uniqueKinds(objects: readonly KindRef[], extra: readonly KindRef[] = []): KindRef[] {
   const seen = new Map<string, KindRef>();
-  for (const k of [...objects, ...extra]) seen.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
-  return [...seen.values()].sort((a, b) => `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`));
+  for (const k of [...objects, ...extra])
+    seen.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
+  return [...seen.values()].sort((a, b) =>
+    `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`),
+  );
 }
 
 export async function readLiveState(client: KubeClient, kinds: readonly KindRef[]): Promise<LiveSnapshot> {

@@ -9,7 +9,8 @@ export function short(value: unknown, max = 40): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-export const describeField = (f: FieldChange) => (f.path === '' ? `${short(f.from)} → ${short(f.to)}` : `${f.path}: ${short(f.from)} → ${short(f.to)}`);
+export const describeField = (f: FieldChange) =>
+  f.path === '' ? `${short(f.from)} → ${short(f.to)}` : `${f.path}: ${short(f.from)} → ${short(f.to)}`;
 
 export interface ArgoStatus {
   readonly sync?: string;
@@ -17,9 +18,21 @@ export interface ArgoStatus {
 }
 
 /** One row per drifted object: what changed (Git → live), how severe, what the policy does, who. */
-export function driftTable(findings: readonly DriftFinding[], argo: ReadonlyMap<string, ArgoStatus> = new Map()): string {
+export function driftTable(
+  findings: readonly DriftFinding[],
+  argo: ReadonlyMap<string, ArgoStatus> = new Map(),
+): string {
   const withArgo = argo.size > 0;
-  const headers = ['OBJECT', 'CHANGE', 'FIELDS (GIT → LIVE)', 'SEVERITY', 'POLICY ACTION', 'RULE', 'WHO', ...(withArgo ? ['ARGO CD'] : [])];
+  const headers = [
+    'OBJECT',
+    'CHANGE',
+    'FIELDS (GIT → LIVE)',
+    'SEVERITY',
+    'POLICY ACTION',
+    'RULE',
+    'WHO',
+    ...(withArgo ? ['ARGO CD'] : []),
+  ];
   const rows = findings.map((f) => {
     const status = f.application ? argo.get(f.application) : undefined;
     return [
@@ -30,7 +43,15 @@ export function driftTable(findings: readonly DriftFinding[], argo: ReadonlyMap<
       f.action,
       f.rule,
       f.who,
-      ...(withArgo ? [status ? `${f.application}: ${status.sync ?? '?'}/${status.health ?? '?'}` : f.application ? `${f.application}: not found` : '(Pulumi-owned)'] : []),
+      ...(withArgo
+        ? [
+            status
+              ? `${f.application}: ${status.sync ?? '?'}/${status.health ?? '?'}`
+              : f.application
+                ? `${f.application}: not found`
+                : '(Pulumi-owned)',
+          ]
+        : []),
     ];
   });
   return formatTable(headers, rows);

@@ -47,20 +47,34 @@ function kubeVersionFlags() {
 function argocdVersionFlags() {
   const p = 'github.com/argoproj/argo-cd/v3/common';
   const kubectl = readRequire('argocd', 'k8s.io/kubectl') || '';
-  return [`-X ${p}.version=${fam('argocd').version.replace(/^v/, '')}`, `-X ${p}.gitTreeState=clean`, `-X ${p}.kubectlVersion=${kubectl}`];
+  return [
+    `-X ${p}.version=${fam('argocd').version.replace(/^v/, '')}`,
+    `-X ${p}.gitTreeState=clean`,
+    `-X ${p}.kubectlVersion=${kubectl}`,
+  ];
 }
 
-const pulumiVersionFlag = () => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi').version}`];
+const pulumiVersionFlag = () => [
+  `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi').version}`,
+];
 
 /**
  * Build recipes, in build order (most needed first). pkg is built inside tools/<family>/ unless
  * prepare() returns another directory (a scratch dir outside the repo).
  */
 export const TOOLS = [
-  { name: 'helm', pkg: 'helm.sh/helm/v4/cmd/helm', ldflags: () => [`-X helm.sh/helm/v4/internal/version.version=${fam('helm').version}`] },
+  {
+    name: 'helm',
+    pkg: 'helm.sh/helm/v4/cmd/helm',
+    ldflags: () => [`-X helm.sh/helm/v4/internal/version.version=${fam('helm').version}`],
+  },
   { name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3' },
   { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', ldflags: kubeVersionFlags },
-  { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', ldflags: kubeVersionFlags },
+  {
+    name: 'kube-controller-manager',
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    ldflags: kubeVersionFlags,
+  },
   // No kubelet here: the scheduler binds Pods to kwok's fake Nodes.
   { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', ldflags: kubeVersionFlags },
   // Shares nearly all compiled packages with the two above, so it costs little; fresh machines lack it.
@@ -82,14 +96,27 @@ export const TOOLS = [
       'argocd-git-ask-pass',
     ],
   },
-  { name: 'pulumi', pkg: 'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi', tags: 'osusergo,grpcnotrace', ldflags: pulumiVersionFlag },
-  { name: 'pulumi-language-nodejs', pkg: fam('pulumi-language-nodejs').package, ldflags: () => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi-language-nodejs').version}`] },
+  {
+    name: 'pulumi',
+    pkg: 'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
+    tags: 'osusergo,grpcnotrace',
+    ldflags: pulumiVersionFlag,
+  },
+  {
+    name: 'pulumi-language-nodejs',
+    pkg: fam('pulumi-language-nodejs').package,
+    ldflags: () => [
+      `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${fam('pulumi-language-nodejs').version}`,
+    ],
+  },
   {
     name: 'pulumi-resource-kubernetes',
     pkg: '.',
     prepare: preparePulumiKubernetes,
     // The provider reports a bare semver (4.25.0), as its release builds do.
-    ldflags: () => [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version.replace(/^v/, '')}`],
+    ldflags: () => [
+      `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version.replace(/^v/, '')}`,
+    ],
   },
 ];
 
@@ -120,12 +147,15 @@ export function readRequire(family, module) {
 export function checkWrapper(t) {
   const family = familyOf(t);
   const e = fam(family);
-  if (!existsSync(join(here, family, 'go.mod'))) throw new BuildError(`tools/${family}/go.mod is missing; run: node tools/sync.mjs ${family}`);
+  if (!existsSync(join(here, family, 'go.mod')))
+    throw new BuildError(`tools/${family}/go.mod is missing; run: node tools/sync.mjs ${family}`);
   const want = e.moduleVersion || e.version;
   if (!want) throw new BuildError(`tools/versions.json has no module version for ${family}`);
   const got = readRequire(family, e.module);
   if (got !== want) {
-    throw new BuildError(`tools/${family}/go.mod requires ${e.module} ${got ?? '(nothing)'} but tools/versions.json pins ${want}; run: node tools/sync.mjs ${family}`);
+    throw new BuildError(
+      `tools/${family}/go.mod requires ${e.module} ${got ?? '(nothing)'} but tools/versions.json pins ${want}; run: node tools/sync.mjs ${family}`,
+    );
   }
 }
 
@@ -134,14 +164,19 @@ export function checkUpstreamBlock() {
   for (const u of Object.values(V.upstream || {})) {
     for (const [f, e] of Object.entries(V.families)) {
       if (e.module === u.module && e.version !== u.version) {
-        throw new BuildError(`tools/versions.json pins ${u.module} at ${u.version} under "upstream" but ${e.version} under families.${f}`);
+        throw new BuildError(
+          `tools/versions.json pins ${u.module} at ${u.version} under "upstream" but ${e.version} under families.${f}`,
+        );
       }
     }
   }
 }
 
 function checkGo() {
-  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
+  const r = spawnSync('go', ['env', 'GOVERSION'], {
+    encoding: 'utf8',
+    env: { ...process.env, GOTOOLCHAIN: 'local' },
+  });
   if (r.error?.code === 'ENOENT') fail(`go not found on PATH; install Go ${V.go.minimum} or newer`);
   const m = (r.stdout || '').trim().match(/^go(\d+)\.(\d+)/);
   if (r.status !== 0 || !m) fail(`cannot run \`go env GOVERSION\`: ${(r.stderr || r.stdout || '').trim()}`);
@@ -187,7 +222,11 @@ function kwokAssets(outDir) {
       .sort()
       .map((f) => join(dir, 'kustomize', 'stage', sub, f)),
   );
-  const docs = files.map((f) => readFileSync(f, 'utf8').trim().replace(/^---\n/, ''));
+  const docs = files.map((f) =>
+    readFileSync(f, 'utf8')
+      .trim()
+      .replace(/^---\n/, ''),
+  );
   writeFileSync(join(outDir, 'stages.yaml'), docs.join('\n---\n') + '\n');
 }
 
@@ -200,7 +239,8 @@ function argocdAssets(outDir) {
   const dir = moduleDir('argocd');
   for (const sub of ['crds', 'base/config']) {
     for (const f of readdirSync(join(dir, 'manifests', sub))) {
-      if (f.endsWith('.yaml') && f !== 'kustomization.yaml') copyOut(join(dir, 'manifests', sub, f), join(outDir, 'manifests', sub, f));
+      if (f.endsWith('.yaml') && f !== 'kustomization.yaml')
+        copyOut(join(dir, 'manifests', sub, f), join(outDir, 'manifests', sub, f));
     }
   }
   copyOut(join(dir, 'hack', 'git-verify-wrapper.sh'), join(outDir, 'bin', 'git-verify-wrapper.sh'));
@@ -224,13 +264,20 @@ function preparePulumiKubernetes(workDir) {
     ['terraform-mapping.json', 'terraform-mapping-embed.json'],
   ]) {
     if (!existsSync(join(workDir, to))) {
-      if (!existsSync(join(src, from))) throw new BuildError(`pulumi-kubernetes module has no cmd/pulumi-resource-kubernetes/${from}`);
+      if (!existsSync(join(src, from)))
+        throw new BuildError(`pulumi-kubernetes module has no cmd/pulumi-resource-kubernetes/${from}`);
       copyOut(join(src, from), join(workDir, to));
     }
   }
   // The scratch dir is its own copy of the wrapper module, so its requires and replaces apply.
   for (const f of ['go.mod', 'go.sum']) copyOut(join(here, 'pulumi-kubernetes', f), join(workDir, f));
-  writeFileSync(join(workDir, 'go.mod'), readFileSync(join(workDir, 'go.mod'), 'utf8').replace(/^module .*$/m, 'module converge.local/build/pulumi-resource-kubernetes'));
+  writeFileSync(
+    join(workDir, 'go.mod'),
+    readFileSync(join(workDir, 'go.mod'), 'utf8').replace(
+      /^module .*$/m,
+      'module converge.local/build/pulumi-resource-kubernetes',
+    ),
+  );
   return workDir;
 }
 
@@ -242,7 +289,10 @@ function runGo(args, { cwd, env, label }) {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    const beat = setInterval(() => console.log(`    ... ${label} still building (${secs(Date.now() - started)} s)`), 60_000);
+    const beat = setInterval(
+      () => console.log(`    ... ${label} still building (${secs(Date.now() - started)} s)`),
+      60_000,
+    );
     child.on('error', (err) => {
       clearInterval(beat);
       reject(new BuildError(`${label}: cannot run go: ${err.message}`));
@@ -252,7 +302,9 @@ function runGo(args, { cwd, env, label }) {
       if (code === 0) resolve(out);
       else {
         const tail = out.trim().split('\n').slice(-25).join('\n');
-        reject(new BuildError(`building ${label} failed (go exit ${code}); last lines of go output:\n${tail}`));
+        reject(
+          new BuildError(`building ${label} failed (go exit ${code}); last lines of go output:\n${tail}`),
+        );
       }
     });
   });
@@ -268,7 +320,16 @@ async function build(t) {
   mkdirSync(outDir, { recursive: true });
   const tmp = `${bin}.tmp-${process.pid}`;
   const ldflags = ['-s', '-w', ...(t.ldflags ? t.ldflags() : [])].join(' ');
-  const args = ['build', '-trimpath', '-ldflags', ldflags, ...(t.tags ? ['-tags', t.tags] : []), '-o', tmp, t.pkg];
+  const args = [
+    'build',
+    '-trimpath',
+    '-ldflags',
+    ldflags,
+    ...(t.tags ? ['-tags', t.tags] : []),
+    '-o',
+    tmp,
+    t.pkg,
+  ];
   const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: goToolchain(t) };
   try {
     await runGo(args, { cwd, env, label: t.name });
@@ -326,7 +387,13 @@ function printTable(rows) {
 
 async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n').replace(/^\/\/ ?/gm, ''));
+    console.log(
+      readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1, 12)
+        .join('\n')
+        .replace(/^\/\/ ?/gm, ''),
+    );
     return 0;
   }
   const pp = argv.indexOf('--print-path');
@@ -342,14 +409,20 @@ async function main(argv) {
     return 0;
   }
   if (argv.includes('--list')) {
-    for (const t of TOOLS) console.log(`${t.name}\t${fam(familyOf(t)).version}\t${existsSync(toolPath(t.name, { mustExist: false })) ? 'built' : 'missing'}`);
+    for (const t of TOOLS)
+      console.log(
+        `${t.name}\t${fam(familyOf(t)).version}\t${existsSync(toolPath(t.name, { mustExist: false })) ? 'built' : 'missing'}`,
+      );
     return 0;
   }
   const names = argv.filter((a) => !a.startsWith('-'));
-  for (const n of names) if (!byName.has(n)) fail(`unknown tool "${n}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
+  for (const n of names)
+    if (!byName.has(n)) fail(`unknown tool "${n}"; known: ${TOOLS.map((t) => t.name).join(', ')}`);
   const wanted = names.length ? TOOLS.filter((t) => names.includes(t.name)) : TOOLS;
 
-  const todo = wanted.filter((t) => !existsSync(toolPath(t.name, { mustExist: false })) && !fam(familyOf(t)).blocked);
+  const todo = wanted.filter(
+    (t) => !existsSync(toolPath(t.name, { mustExist: false })) && !fam(familyOf(t)).blocked,
+  );
   if (todo.length) {
     const gov = checkGo();
     console.log(`build.mjs: ${todo.length} to build with ${gov} into ${toolsCacheDir()}`);
@@ -386,7 +459,8 @@ async function main(argv) {
       }
       ensureAssets(t);
       linkBin(t);
-      if (result === 'built') console.log(`    ${t.name} built in ${secs(Date.now() - started)} s (${sizeMiB(bin)} MiB)`);
+      if (result === 'built')
+        console.log(`    ${t.name} built in ${secs(Date.now() - started)} s (${sizeMiB(bin)} MiB)`);
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
       result = 'FAILED';
@@ -397,7 +471,10 @@ async function main(argv) {
   }
   printTable(rows);
   console.log(`\ntotal ${secs(Date.now() - all)} s; PATH entry: ${toolsBinDir()}`);
-  if (blocked.length) console.error(`build.mjs: not built (known gaps, see tools/versions.json "blocked"): ${blocked.join(', ')}`);
+  if (blocked.length)
+    console.error(
+      `build.mjs: not built (known gaps, see tools/versions.json "blocked"): ${blocked.join(', ')}`,
+    );
   if (failures.length) {
     console.error(`build.mjs: failed to build ${failures.join(', ')} (see the go output above)`);
     return 1;

@@ -16,7 +16,16 @@
 // Programs come from tools/build.mjs. Node built-ins only. Env knobs: see CONFIG below.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -91,12 +100,14 @@ export const CONFIG = {
     ARGOCD_RECONCILIATION_JITTER: env.CONVERGE_ARGOCD_APP_RESYNC_JITTER, // upstream 60s
     ARGOCD_HARD_RECONCILIATION_TIMEOUT: env.CONVERGE_ARGOCD_APP_HARD_RESYNC,
     ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_TIMEOUT_SECONDS: env.CONVERGE_ARGOCD_SELF_HEAL_TIMEOUT,
-    ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS: env.CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_TIMEOUT,
+    ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS:
+      env.CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_TIMEOUT,
     ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_FACTOR: env.CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_FACTOR,
     ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_CAP_SECONDS: env.CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_CAP,
   },
   // Extra flags appended to a component's command line, e.g. CONVERGE_ARGS_APPLICATION_CONTROLLER.
-  extraArgs: (component) => (env[`CONVERGE_ARGS_${component.toUpperCase().replace(/-/g, '_')}`] || '').split(/\s+/).filter(Boolean),
+  extraArgs: (component) =>
+    (env[`CONVERGE_ARGS_${component.toUpperCase().replace(/-/g, '_')}`] || '').split(/\s+/).filter(Boolean),
 };
 
 /** What the real Argo CD manifests feed the controller from its ConfigMaps (configmap, key, env). */
@@ -104,10 +115,26 @@ const CONTROLLER_CM_ENV = [
   ['argocd-cm', 'timeout.reconciliation', 'ARGOCD_RECONCILIATION_TIMEOUT'],
   ['argocd-cm', 'timeout.reconciliation.jitter', 'ARGOCD_RECONCILIATION_JITTER'],
   ['argocd-cm', 'timeout.hard.reconciliation', 'ARGOCD_HARD_RECONCILIATION_TIMEOUT'],
-  ['argocd-cmd-params-cm', 'controller.self.heal.timeout.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_TIMEOUT_SECONDS'],
-  ['argocd-cmd-params-cm', 'controller.self.heal.backoff.timeout.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS'],
-  ['argocd-cmd-params-cm', 'controller.self.heal.backoff.factor', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_FACTOR'],
-  ['argocd-cmd-params-cm', 'controller.self.heal.backoff.cap.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_CAP_SECONDS'],
+  [
+    'argocd-cmd-params-cm',
+    'controller.self.heal.timeout.seconds',
+    'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_TIMEOUT_SECONDS',
+  ],
+  [
+    'argocd-cmd-params-cm',
+    'controller.self.heal.backoff.timeout.seconds',
+    'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS',
+  ],
+  [
+    'argocd-cmd-params-cm',
+    'controller.self.heal.backoff.factor',
+    'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_FACTOR',
+  ],
+  [
+    'argocd-cmd-params-cm',
+    'controller.self.heal.backoff.cap.seconds',
+    'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_CAP_SECONDS',
+  ],
   ['argocd-cmd-params-cm', 'controller.sync.timeout.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SYNC_TIMEOUT'],
 ];
 
@@ -193,7 +220,14 @@ function start(name, argv0, args, { extraEnv = {}, endpoint = '' } = {}) {
   child.on('error', () => {}); // reported through the missing pid above
   child.unref();
   const pids = readPids();
-  pids[name] = { pid: child.pid, startTime: startTime(child.pid), argv0, endpoint, log: logPath(name), started: new Date().toISOString() };
+  pids[name] = {
+    pid: child.pid,
+    startTime: startTime(child.pid),
+    argv0,
+    endpoint,
+    log: logPath(name),
+    started: new Date().toISOString(),
+  };
   writePids(pids);
   return pids[name];
 }
@@ -271,7 +305,8 @@ async function waitReady(name, probe, timeoutSec = CONFIG.readyTimeoutSec) {
       return Date.now() - started;
     }
     if (entry && !alive(entry)) throw new ReadyError(name, `exited`, entry.log);
-    if (Date.now() - started > timeoutSec * 1000) throw new ReadyError(name, `not ready after ${timeoutSec} s`, entry?.log);
+    if (Date.now() - started > timeoutSec * 1000)
+      throw new ReadyError(name, `not ready after ${timeoutSec} s`, entry?.log);
     await sleep(250);
   }
 }
@@ -298,7 +333,9 @@ function kubeReq(method, path, body, contentType = 'application/json') {
         headers: {
           Authorization: `Bearer ${kube.token}`,
           Accept: 'application/json',
-          ...(data !== undefined ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}),
+          ...(data !== undefined
+            ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) }
+            : {}),
         },
       },
       (res) => {
@@ -324,7 +361,8 @@ function kubeReq(method, path, body, contentType = 'application/json') {
 
 async function kubeOK(method, path, body, contentType) {
   const r = await kubeReq(method, path, body, contentType);
-  if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status}: ${r.json?.message || r.text.slice(0, 300)}`);
+  if (r.status >= 300)
+    throw new Error(`${method} ${path}: HTTP ${r.status}: ${r.json?.message || r.text.slice(0, 300)}`);
   return r.json;
 }
 
@@ -394,41 +432,53 @@ function writeKubeconfig(token, ca) {
 }
 
 async function startEtcd() {
-  start('etcd', need('etcd'), [
-    '--name=converge',
-    `--data-dir=${join(R, 'etcd-data')}`,
-    `--listen-client-urls=http://127.0.0.1:${P.etcd}`,
-    `--advertise-client-urls=http://127.0.0.1:${P.etcd}`,
-    `--listen-peer-urls=http://127.0.0.1:${P.etcdPeer}`,
-    `--initial-advertise-peer-urls=http://127.0.0.1:${P.etcdPeer}`,
-    `--initial-cluster=converge=http://127.0.0.1:${P.etcdPeer}`,
-    '--unsafe-no-fsync', // throwaway data: speed over durability
-    '--quota-backend-bytes=4294967296',
-    '--log-level=warn',
-  ], { endpoint: `http://127.0.0.1:${P.etcd}` });
-  await waitReady('etcd', async () => (await httpGet(`http://127.0.0.1:${P.etcd}/health`)).body.includes('"health":"true"'));
+  start(
+    'etcd',
+    need('etcd'),
+    [
+      '--name=converge',
+      `--data-dir=${join(R, 'etcd-data')}`,
+      `--listen-client-urls=http://127.0.0.1:${P.etcd}`,
+      `--advertise-client-urls=http://127.0.0.1:${P.etcd}`,
+      `--listen-peer-urls=http://127.0.0.1:${P.etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${P.etcdPeer}`,
+      `--initial-cluster=converge=http://127.0.0.1:${P.etcdPeer}`,
+      '--unsafe-no-fsync', // throwaway data: speed over durability
+      '--quota-backend-bytes=4294967296',
+      '--log-level=warn',
+    ],
+    { endpoint: `http://127.0.0.1:${P.etcd}` },
+  );
+  await waitReady('etcd', async () =>
+    (await httpGet(`http://127.0.0.1:${P.etcd}/health`)).body.includes('"health":"true"'),
+  );
 }
 
 async function startApiserver(token) {
   const certDir = join(paths.pki, 'apiserver');
-  start('kube-apiserver', need('kube-apiserver'), [
-    `--etcd-servers=http://127.0.0.1:${P.etcd}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
-    `--secure-port=${P.apiserver}`,
-    `--cert-dir=${certDir}`, // it writes a self-signed serving cert (and its CA) here
-    '--authorization-mode=RBAC',
-    `--token-auth-file=${join(paths.pki, 'tokens.csv')}`,
-    '--service-cluster-ip-range=10.96.0.0/16',
-    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    `--service-account-key-file=${join(paths.pki, 'sa.pub')}`,
-    `--service-account-signing-key-file=${join(paths.pki, 'sa.key')}`,
-    '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition', // no node-lifecycle controller to lift not-ready taints
-    '--allow-privileged=true',
-    '--endpoint-reconciler-type=none', // loopback is not a valid Endpoints address
-    '--enable-priority-and-fairness=false',
-    '--profiling=false',
-  ], { endpoint: apiserverURL });
+  start(
+    'kube-apiserver',
+    need('kube-apiserver'),
+    [
+      `--etcd-servers=http://127.0.0.1:${P.etcd}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${P.apiserver}`,
+      `--cert-dir=${certDir}`, // it writes a self-signed serving cert (and its CA) here
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${join(paths.pki, 'tokens.csv')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(paths.pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(paths.pki, 'sa.key')}`,
+      '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition', // no node-lifecycle controller to lift not-ready taints
+      '--allow-privileged=true',
+      '--endpoint-reconciler-type=none', // loopback is not a valid Endpoints address
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+    ],
+    { endpoint: apiserverURL },
+  );
   const certFile = join(certDir, 'apiserver.crt');
   await waitReady('kube-apiserver', async () => {
     if (!existsSync(certFile)) return false;
@@ -440,17 +490,25 @@ async function startApiserver(token) {
 }
 
 async function startKubeComponent(name, port, args) {
-  start(name, need(name), [
-    `--kubeconfig=${paths.kubeconfig}`,
-    `--authentication-kubeconfig=${paths.kubeconfig}`,
-    `--authorization-kubeconfig=${paths.kubeconfig}`,
-    '--authentication-skip-lookup=true', // no client CA here; the lookup only logs errors
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    ...args,
-  ], { endpoint: `https://127.0.0.1:${port}/healthz` });
-  await waitReady(name, async () => (await httpGet(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200);
+  start(
+    name,
+    need(name),
+    [
+      `--kubeconfig=${paths.kubeconfig}`,
+      `--authentication-kubeconfig=${paths.kubeconfig}`,
+      `--authorization-kubeconfig=${paths.kubeconfig}`,
+      '--authentication-skip-lookup=true', // no client CA here; the lookup only logs errors
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      ...args,
+    ],
+    { endpoint: `https://127.0.0.1:${port}/healthz` },
+  );
+  await waitReady(
+    name,
+    async () => (await httpGet(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200,
+  );
 }
 
 async function startControllerManager() {
@@ -470,15 +528,20 @@ async function startKwok() {
   const config = join(R, 'kwok.yaml');
   // Stages only: a KwokConfiguration document here would skip kwok's defaults.
   writeFileSync(config, readFileSync(stages, 'utf8'));
-  start('kwok', need('kwok'), [
-    `--kubeconfig=${paths.kubeconfig}`,
-    `--config=${config}`,
-    '--cidr=10.244.0.0/16', // pod IPs, clear of the service range
-    '--node-ip=10.240.0.1',
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    `--server-address=127.0.0.1:${P.kwok}`,
-  ], { endpoint: `http://127.0.0.1:${P.kwok}/healthz` });
+  start(
+    'kwok',
+    need('kwok'),
+    [
+      `--kubeconfig=${paths.kubeconfig}`,
+      `--config=${config}`,
+      '--cidr=10.244.0.0/16', // pod IPs, clear of the service range
+      '--node-ip=10.240.0.1',
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${P.kwok}`,
+    ],
+    { endpoint: `http://127.0.0.1:${P.kwok}/healthz` },
+  );
   await waitReady('kwok', async () => (await httpGet(`http://127.0.0.1:${P.kwok}/healthz`)).status === 200);
   for (let i = 0; i < CONFIG.fakeNodes; i++) {
     const name = `kwok-node-${i}`;
@@ -488,7 +551,12 @@ async function startKwok() {
       metadata: {
         name,
         annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
-        labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+        labels: {
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          type: 'kwok',
+        },
       },
       // No NoSchedule taint: the platform's charts must schedule here without tolerations.
       status: {
@@ -500,7 +568,9 @@ async function startKwok() {
   }
   await waitReady('kwok-nodes', async () => {
     const list = await kubeOK('GET', '/api/v1/nodes?labelSelector=type%3Dkwok');
-    const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const ready = list.items.filter((n) =>
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
     return ready.length >= CONFIG.fakeNodes;
   });
 }
@@ -513,48 +583,72 @@ function redisBinary() {
   if (process.getuid?.() === 0 && !process.stdin.isTTY) {
     console.log('  redis-server missing: installing the Debian package redis-server (apt-get)');
     const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'redis-server'], { env: aptEnv, encoding: 'utf8' });
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'redis-server'], {
+        env: aptEnv,
+        encoding: 'utf8',
+      });
     let r = install();
     if (r.status !== 0) {
       spawnSync('apt-get', ['update', '-q'], { env: aptEnv, encoding: 'utf8' });
       r = install();
     }
     if (r.status === 0 && existsSync('/usr/bin/redis-server')) return '/usr/bin/redis-server';
-    fail(`apt-get install redis-server failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' ')}`);
+    fail(
+      `apt-get install redis-server failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' ')}`,
+    );
   }
   fail('redis-server not found; install the Debian package: sudo apt-get install -y redis-server');
 }
 
 async function startRedis() {
-  start('redis', redisBinary(), [
-    '--bind', '127.0.0.1',
-    '--port', String(P.redis),
-    '--save', '',
-    '--appendonly', 'no',
-    '--protected-mode', 'yes',
-    '--dir', R,
-  ], { endpoint: `redis://127.0.0.1:${P.redis}` });
+  start(
+    'redis',
+    redisBinary(),
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(P.redis),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--dir',
+      R,
+    ],
+    { endpoint: `redis://127.0.0.1:${P.redis}` },
+  );
   await waitReady('redis', () => tcpSay(P.redis, 'PING\r\n', '+PONG'));
 }
 
 function startGitServer() {
   mkdirSync(paths.gitBase, { recursive: true });
   const source = env.CONVERGE_GIT_SOURCE || repoRoot;
-  const r = spawnSync('git', ['clone', '--bare', '--quiet', '--no-hardlinks', source, paths.bareRepo], { encoding: 'utf8' });
+  const r = spawnSync('git', ['clone', '--bare', '--quiet', '--no-hardlinks', source, paths.bareRepo], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) fail(`git clone --bare ${source} failed: ${r.stderr.trim()}`);
   // Tests may push to it over git:// too.
   execFileSync('git', ['-C', paths.bareRepo, 'config', 'daemon.receivepack', 'true']);
-  start('git-daemon', 'git', [
-    'daemon',
-    '--reuseaddr',
-    '--listen=127.0.0.1',
-    `--port=${P.git}`,
-    `--base-path=${paths.gitBase}`,
-    '--export-all',
-    '--enable=receive-pack',
-    '--informative-errors',
-    paths.gitBase,
-  ], { endpoint: gitURL });
+  start(
+    'git-daemon',
+    'git',
+    [
+      'daemon',
+      '--reuseaddr',
+      '--listen=127.0.0.1',
+      `--port=${P.git}`,
+      `--base-path=${paths.gitBase}`,
+      '--export-all',
+      '--enable=receive-pack',
+      '--informative-errors',
+      paths.gitBase,
+    ],
+    { endpoint: gitURL },
+  );
   // `git` runs git-daemon as a child; killing the process group covers both.
   return waitReady('git-daemon', () => tcpSay(P.git));
 }
@@ -562,7 +656,8 @@ function startGitServer() {
 async function bootstrapArgocd() {
   const started = Date.now();
   const assets = join(toolDir('argocd'), 'assets', 'manifests');
-  if (!existsSync(join(toolDir('argocd'), 'assets', 'bin'))) fail(`Argo CD's files are missing or stale (${assets}); run: node tools/build.mjs argocd`);
+  if (!existsSync(join(toolDir('argocd'), 'assets', 'bin')))
+    fail(`Argo CD's files are missing or stale (${assets}); run: node tools/build.mjs argocd`);
   const ns = CONFIG.argocdNamespace;
   for (const f of readdirSync(join(assets, 'crds')).sort()) {
     const yaml = readFileSync(join(assets, 'crds', f), 'utf8');
@@ -585,13 +680,23 @@ async function bootstrapArgocd() {
   });
   // The notifications controller wants its two objects; empty ones mean "no notifiers yet".
   const meta = (name) => ({ name, namespace: ns, labels: { 'app.kubernetes.io/part-of': 'argocd' } });
-  await apply(`/api/v1/namespaces/${ns}/configmaps/argocd-notifications-cm`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('argocd-notifications-cm') });
-  await apply(`/api/v1/namespaces/${ns}/secrets/argocd-notifications-secret`, { apiVersion: 'v1', kind: 'Secret', metadata: meta('argocd-notifications-secret'), type: 'Opaque' });
+  await apply(`/api/v1/namespaces/${ns}/configmaps/argocd-notifications-cm`, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta('argocd-notifications-cm'),
+  });
+  await apply(`/api/v1/namespaces/${ns}/secrets/argocd-notifications-secret`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta('argocd-notifications-secret'),
+    type: 'Opaque',
+  });
   for (const crd of ['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io']) {
     for (;;) {
       const c = await kubeOK('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
       if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) break;
-      if (Date.now() - started > CONFIG.readyTimeoutSec * 1000) throw new ReadyError('argocd-crds', `${crd} not Established`);
+      if (Date.now() - started > CONFIG.readyTimeoutSec * 1000)
+        throw new ReadyError('argocd-crds', `${crd} not Established`);
       await sleep(200);
     }
   }
@@ -611,7 +716,8 @@ async function bootstrapArgocd() {
 
 function argocdEnv(binaryName) {
   const a = paths.argocd;
-  for (const d of ['tls', 'ssh', 'gpg/keys', 'gpg/source', 'home', 'tmp']) mkdirSync(join(a, d), { recursive: true });
+  for (const d of ['tls', 'ssh', 'gpg/keys', 'gpg/source', 'home', 'tmp'])
+    mkdirSync(join(a, d), { recursive: true });
   return {
     ARGOCD_BINARY_NAME: binaryName,
     // argocd, helm and git-verify-wrapper.sh are exec'd from PATH, as in Argo CD's image.
@@ -630,15 +736,23 @@ function argocdEnv(binaryName) {
 
 const argocdComponents = {
   async 'repo-server'() {
-    start('repo-server', toolPath('argocd'), [
-      '--loglevel=info',
-      '--address=127.0.0.1',
-      `--port=${P.repoServer}`,
-      '--metrics-address=127.0.0.1',
-      `--metrics-port=${P.repoServerMetrics}`,
-      `--redis=127.0.0.1:${P.redis}`,
-    ], { extraEnv: argocdEnv('argocd-repo-server'), endpoint: `127.0.0.1:${P.repoServer}` });
-    await waitReady('repo-server', async () => (await httpGet(`http://127.0.0.1:${P.repoServerMetrics}/healthz`)).status === 200);
+    start(
+      'repo-server',
+      toolPath('argocd'),
+      [
+        '--loglevel=info',
+        '--address=127.0.0.1',
+        `--port=${P.repoServer}`,
+        '--metrics-address=127.0.0.1',
+        `--metrics-port=${P.repoServerMetrics}`,
+        `--redis=127.0.0.1:${P.redis}`,
+      ],
+      { extraEnv: argocdEnv('argocd-repo-server'), endpoint: `127.0.0.1:${P.repoServer}` },
+    );
+    await waitReady(
+      'repo-server',
+      async () => (await httpGet(`http://127.0.0.1:${P.repoServerMetrics}/healthz`)).status === 200,
+    );
   },
   async 'application-controller'() {
     const fromCluster = {};
@@ -648,35 +762,68 @@ const argocdComponents = {
       if (r.status === 200 && v !== undefined) fromCluster[envName] = v;
     }
     const chosen = Object.fromEntries(Object.entries(CONFIG.argocdControllerEnv).filter(([, v]) => v));
-    start('application-controller', toolPath('argocd'), [
-      '--loglevel=info',
-      `--namespace=${CONFIG.argocdNamespace}`,
-      `--redis=127.0.0.1:${P.redis}`,
-      `--repo-server=127.0.0.1:${P.repoServer}`,
-      `--metrics-port=${P.controllerMetrics}`,
-    ], { extraEnv: { ...argocdEnv('argocd-application-controller'), ...fromCluster, ...chosen }, endpoint: `http://127.0.0.1:${P.controllerMetrics}/metrics` });
-    await waitReady('application-controller', async () => (await httpGet(`http://127.0.0.1:${P.controllerMetrics}/healthz`)).status === 200);
+    start(
+      'application-controller',
+      toolPath('argocd'),
+      [
+        '--loglevel=info',
+        `--namespace=${CONFIG.argocdNamespace}`,
+        `--redis=127.0.0.1:${P.redis}`,
+        `--repo-server=127.0.0.1:${P.repoServer}`,
+        `--metrics-port=${P.controllerMetrics}`,
+      ],
+      {
+        extraEnv: { ...argocdEnv('argocd-application-controller'), ...fromCluster, ...chosen },
+        endpoint: `http://127.0.0.1:${P.controllerMetrics}/metrics`,
+      },
+    );
+    await waitReady(
+      'application-controller',
+      async () => (await httpGet(`http://127.0.0.1:${P.controllerMetrics}/healthz`)).status === 200,
+    );
   },
   async 'applicationset-controller'() {
-    start('applicationset-controller', toolPath('argocd'), [
-      '--loglevel=info',
-      `--namespace=${CONFIG.argocdNamespace}`,
-      `--metrics-addr=127.0.0.1:${P.appsetMetrics}`,
-      `--probe-addr=127.0.0.1:${P.appsetProbe}`,
-      `--webhook-addr=127.0.0.1:${P.appsetWebhook}`,
-      `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
-    ], { extraEnv: argocdEnv('argocd-applicationset-controller'), endpoint: `http://127.0.0.1:${P.appsetMetrics}/metrics` });
+    start(
+      'applicationset-controller',
+      toolPath('argocd'),
+      [
+        '--loglevel=info',
+        `--namespace=${CONFIG.argocdNamespace}`,
+        `--metrics-addr=127.0.0.1:${P.appsetMetrics}`,
+        `--probe-addr=127.0.0.1:${P.appsetProbe}`,
+        `--webhook-addr=127.0.0.1:${P.appsetWebhook}`,
+        `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
+      ],
+      {
+        extraEnv: argocdEnv('argocd-applicationset-controller'),
+        endpoint: `http://127.0.0.1:${P.appsetMetrics}/metrics`,
+      },
+    );
     // Its probe server registers no checks (404), so readiness is the metrics endpoint answering.
-    await waitReady('applicationset-controller', async () => (await httpGet(`http://127.0.0.1:${P.appsetMetrics}/metrics`)).status === 200);
+    await waitReady(
+      'applicationset-controller',
+      async () => (await httpGet(`http://127.0.0.1:${P.appsetMetrics}/metrics`)).status === 200,
+    );
   },
   async notifications() {
-    start('notifications', toolPath('argocd'), [
-      '--loglevel=info',
-      `--namespace=${CONFIG.argocdNamespace}`,
-      `--metrics-port=${P.notificationsMetrics}`,
-      `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
-    ], { extraEnv: argocdEnv('argocd-notifications'), endpoint: `http://127.0.0.1:${P.notificationsMetrics}/metrics` });
-    await waitReady('notifications', async () => (await httpGet(`http://127.0.0.1:${P.notificationsMetrics}/metrics`)).status === 200);
+    start(
+      'notifications',
+      toolPath('argocd'),
+      [
+        '--loglevel=info',
+        `--namespace=${CONFIG.argocdNamespace}`,
+        `--metrics-port=${P.notificationsMetrics}`,
+        `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
+      ],
+      {
+        extraEnv: argocdEnv('argocd-notifications'),
+        endpoint: `http://127.0.0.1:${P.notificationsMetrics}/metrics`,
+      },
+    );
+    await waitReady(
+      'notifications',
+      async () => (await httpGet(`http://127.0.0.1:${P.notificationsMetrics}/metrics`)).status === 200,
+    );
   },
 };
 
@@ -699,7 +846,8 @@ async function checkPortsFree(core) {
     if (core && !inCore) continue;
     if (await tcpSay(P[key])) used.push(`${P[key]} (${name})`);
   }
-  if (used.length) fail(`port(s) in use on 127.0.0.1: ${used.join(', ')}; stop that process or set those env vars`);
+  if (used.length)
+    fail(`port(s) in use on 127.0.0.1: ${used.join(', ')}; stop that process or set those env vars`);
 }
 
 function anyAlive() {
@@ -710,11 +858,21 @@ async function up() {
   const core = rest.includes('--core');
   const running = anyAlive();
   if (running.length) {
-    console.log(`cluster.mjs: a cluster is already running in ${R} (${running.map(([n]) => n).join(', ')}); nothing started.`);
+    console.log(
+      `cluster.mjs: a cluster is already running in ${R} (${running.map(([n]) => n).join(', ')}); nothing started.`,
+    );
     console.log(`  use: node tools/cluster.mjs status | down`);
     return 0;
   }
-  for (const t of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', ...(core ? [] : ['argocd'])]) need(t);
+  for (const t of [
+    'etcd',
+    'kube-apiserver',
+    'kube-controller-manager',
+    'kube-scheduler',
+    'kwok',
+    ...(core ? [] : ['argocd']),
+  ])
+    need(t);
   await checkPortsFree(core);
   rmSync(R, { recursive: true, force: true }); // stale run: start clean
   mkdirSync(paths.logs, { recursive: true });
@@ -738,9 +896,13 @@ async function up() {
   } catch (err) {
     console.error(`cluster.mjs: ${err.message}`);
     if (env.CONVERGE_KEEP_ON_FAIL === '1') {
-      console.error(`cluster.mjs: leaving the partial cluster running (CONVERGE_KEEP_ON_FAIL=1); stop it with: node tools/cluster.mjs down`);
+      console.error(
+        `cluster.mjs: leaving the partial cluster running (CONVERGE_KEEP_ON_FAIL=1); stop it with: node tools/cluster.mjs down`,
+      );
     } else {
-      console.error('cluster.mjs: stopping what was started (set CONVERGE_KEEP_ON_FAIL=1 to keep it for debugging)');
+      console.error(
+        'cluster.mjs: stopping what was started (set CONVERGE_KEEP_ON_FAIL=1 to keep it for debugging)',
+      );
       await down({ quiet: true, keepLogs: true });
     }
     return 1;
@@ -778,7 +940,9 @@ function status() {
     const e = pids[n];
     const ok = alive(e);
     if (!ok) dead++;
-    console.log(`${n.padEnd(26)} ${String(e.pid).padEnd(8)} ${(ok ? 'alive' : 'DEAD').padEnd(6)} ${e.endpoint || ''}`);
+    console.log(
+      `${n.padEnd(26)} ${String(e.pid).padEnd(8)} ${(ok ? 'alive' : 'DEAD').padEnd(6)} ${e.endpoint || ''}`,
+    );
   }
   console.log(`\nKUBECONFIG=${paths.kubeconfig}\ngit: ${gitURL}`);
   return dead ? 1 : 0;
@@ -799,7 +963,8 @@ async function down({ quiet = false, keepLogs = false } = {}) {
   } else {
     rmSync(R, { recursive: true, force: true });
   }
-  if (!quiet) console.log(`cluster.mjs: stopped ${stopped} component(s); removed ${keepLogs ? 'data (logs kept)' : R}`);
+  if (!quiet)
+    console.log(`cluster.mjs: stopped ${stopped} component(s); removed ${keepLogs ? 'data (logs kept)' : R}`);
   return 0;
 }
 
@@ -807,8 +972,12 @@ async function restart(name) {
   const all = { ...kubeComponents, ...argocdComponents };
   if (!all[name]) fail(`unknown component "${name}"; known: ${Object.keys(all).join(', ')}`);
   const pids = readPids();
-  if (!pids['kube-apiserver'] || !alive(pids['kube-apiserver'])) fail('no running cluster; run: node tools/cluster.mjs up');
-  kube = { token: readFileSync(paths.token, 'utf8').trim(), ca: readFileSync(join(paths.pki, 'apiserver', 'apiserver.crt')) };
+  if (!pids['kube-apiserver'] || !alive(pids['kube-apiserver']))
+    fail('no running cluster; run: node tools/cluster.mjs up');
+  kube = {
+    token: readFileSync(paths.token, 'utf8').trim(),
+    ca: readFileSync(join(paths.pki, 'apiserver', 'apiserver.crt')),
+  };
   await stop(name, pids[name]);
   try {
     await all[name]();
@@ -821,18 +990,31 @@ async function restart(name) {
 function gitSync() {
   if (!existsSync(paths.bareRepo)) fail('no running git server; run: node tools/cluster.mjs up');
   const source = env.CONVERGE_GIT_SOURCE || repoRoot;
-  execFileSync('git', ['-C', source, 'push', '--quiet', '--force', paths.bareRepo, 'refs/heads/*:refs/heads/*'], { stdio: 'inherit' });
+  execFileSync(
+    'git',
+    ['-C', source, 'push', '--quiet', '--force', paths.bareRepo, 'refs/heads/*:refs/heads/*'],
+    { stdio: 'inherit' },
+  );
   console.log(`pushed branches of ${source} to ${gitURL}`);
   return 0;
 }
 
 function printEnv() {
-  console.log(`export KUBECONFIG=${paths.kubeconfig}\nexport PATH=${toolsBinDir()}:$PATH\nexport CONVERGE_GIT_URL=${gitURL}`);
+  console.log(
+    `export KUBECONFIG=${paths.kubeconfig}\nexport PATH=${toolsBinDir()}:$PATH\nexport CONVERGE_GIT_URL=${gitURL}`,
+  );
   return 0;
 }
 
 const [cmd, ...rest] = process.argv.slice(2);
-const commands = { up, status, down: () => down(), restart: () => restart(rest[0]), 'git-sync': gitSync, env: printEnv };
+const commands = {
+  up,
+  status,
+  down: () => down(),
+  restart: () => restart(rest[0]),
+  'git-sync': gitSync,
+  env: printEnv,
+};
 if (!commands[cmd]) {
   console.error('usage: node tools/cluster.mjs up|status|down|restart NAME|git-sync|env');
   process.exit(2);

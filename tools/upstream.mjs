@@ -31,7 +31,8 @@ function moduleDir(module, version, toolchain) {
       env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: toolchain },
     });
   } catch (err) {
-    if (err.code === 'ENOENT') fail('go is not on PATH; install Go 1.26 or newer, then run `npm run setup` again');
+    if (err.code === 'ENOENT')
+      fail('go is not on PATH; install Go 1.26 or newer, then run `npm run setup` again');
     out = err.stdout ?? '';
   }
   const info = JSON.parse(out || '{}');

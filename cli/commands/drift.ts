@@ -18,7 +18,10 @@ export interface DriftOptions {
 /** One-shot report of desired against live state; the exit code follows the highest severity. */
 export async function drift(options: DriftOptions): Promise<number> {
   const started = Date.now();
-  const desired = await desiredState(options.env, { stacksDir: options.stacksDir, chartsDir: options.chartsDir });
+  const desired = await desiredState(options.env, {
+    stacksDir: options.stacksDir,
+    chartsDir: options.chartsDir,
+  });
   const config = desired.environment.loaded.config;
   const policy = driftPolicyFor(config);
   const kc = loadKubeConfig(options);
@@ -53,29 +56,35 @@ export async function drift(options: DriftOptions): Promise<number> {
       ),
     );
   } else {
-    const charts = desired.charts.commit ? `charts at ${desired.charts.commit.slice(0, 12)}` : `charts from ${desired.charts.dir}`;
+    const charts = desired.charts.commit
+      ? `charts at ${desired.charts.commit.slice(0, 12)}`
+      : `charts from ${desired.charts.dir}`;
     console.log(
       `${config.environment}: compared ${desired.objects.length} objects (${charts}) with ${live.requests} LIST calls in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
         `${findings.length} drifted${worst ? `, highest severity ${worst}` : ''}${argo.size ? '' : '; Argo CD not found, so no sync status'}`,
     );
     if (desired.charts.note) console.log(`note: ${desired.charts.note}`);
-    if (live.missingKinds.length) console.log(`note: the cluster does not serve ${live.missingKinds.join(', ')}`);
+    if (live.missingKinds.length)
+      console.log(`note: the cluster does not serve ${live.missingKinds.join(', ')}`);
     if (findings.length) console.log(driftTable(findings, argo));
   }
   return DRIFT_EXIT[worst ?? 'none'];
 }
 
 /** The API version read for each group of the services' kinds. */
-const servedVersion = (group: string) => ({ '': 'v1', autoscaling: 'autoscaling/v2' })[group] ?? `${group}/v1`;
+const servedVersion = (group: string) =>
+  ({ '': 'v1', autoscaling: 'autoscaling/v2' })[group] ?? `${group}/v1`;
 
 /** Sync and health of each Application, when Argo CD runs in the cluster. */
 async function argoStatuses(client: KubeClient, namespace: string): Promise<Map<string, ArgoStatus>> {
   if (!(await client.resource('argoproj.io/v1alpha1', 'Application'))) return new Map();
-  const list = await client.list<{ metadata: { name: string; namespace: string }; status?: { sync?: { status?: string }; health?: { status?: string } } }>(
-    'argoproj.io/v1alpha1',
-    'Application',
-  );
+  const list = await client.list<{
+    metadata: { name: string; namespace: string };
+    status?: { sync?: { status?: string }; health?: { status?: string } };
+  }>('argoproj.io/v1alpha1', 'Application');
   return new Map(
-    list.items.filter((a) => a.metadata.namespace === namespace).map((a) => [a.metadata.name, { sync: a.status?.sync?.status, health: a.status?.health?.status }]),
+    list.items
+      .filter((a) => a.metadata.namespace === namespace)
+      .map((a) => [a.metadata.name, { sync: a.status?.sync?.status, health: a.status?.health?.status }]),
   );
 }

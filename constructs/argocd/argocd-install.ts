@@ -3,7 +3,14 @@ import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../constants';
 import { isClusterScoped, KubeObject } from '../private/kube-object';
 import { toYamlBlock } from '../private/yaml';
-import { durationSeconds, isDnsLabel, isDuration, isIntegerInRange, validate, ValidationError } from '../validators';
+import {
+  durationSeconds,
+  isDnsLabel,
+  isDuration,
+  isIntegerInRange,
+  validate,
+  ValidationError,
+} from '../validators';
 import { NotificationsSettings, notificationsConfigData } from './notifications';
 
 /** The official install manifests of one Argo CD release, as read from the pinned cache. */
@@ -119,7 +126,11 @@ export class ArgoCdInstall extends Construct {
     );
     const jitter = validate('reconciliationJitter', props.reconciliationJitter ?? '60s', isDuration);
     const selfHealBackoff = validate('selfHealBackoff', props.selfHealBackoff ?? '2s', isDuration);
-    const backoffFactor = validate('selfHealBackoffFactor', props.selfHealBackoffFactor ?? 3, isIntegerInRange(1, 10, 'use 1 for a constant wait'));
+    const backoffFactor = validate(
+      'selfHealBackoffFactor',
+      props.selfHealBackoffFactor ?? 3,
+      isIntegerInRange(1, 10, 'use 1 for a constant wait'),
+    );
     const backoffCap = validate('selfHealBackoffCap', props.selfHealBackoffCap ?? '300s', isDuration);
 
     const configData: Record<string, Record<string, string>> = {

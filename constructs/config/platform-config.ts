@@ -125,7 +125,9 @@ const notificationsSchema = z.strictObject({
     .default([]),
 });
 
-const pointer = checked(z.string(), (v) => (v.startsWith('/') ? undefined : 'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"'));
+const pointer = checked(z.string(), (v) =>
+  v.startsWith('/') ? undefined : 'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"',
+);
 const regex = checked(z.string(), (v) => {
   try {
     new RegExp(v);
@@ -163,16 +165,25 @@ const driftSchema = z.strictObject({
   rules: z.array(driftRuleSchema).optional(),
   /** Image prefixes a Deployment may run; others are "unknown registry". @default the declared images' prefixes */
   trustedImagePrefixes: z.array(checked(z.string(), isNonEmptyString)).min(1).optional(),
-  fallback: z.strictObject({ severity: z.enum(SEVERITIES), action: z.enum(DRIFT_ACTIONS) }).default({ severity: 'low', action: 'heal' }),
+  fallback: z
+    .strictObject({ severity: z.enum(SEVERITIES), action: z.enum(DRIFT_ACTIONS) })
+    .default({ severity: 'low', action: 'heal' }),
   ignoreManagers: z.array(checked(z.string(), isNonEmptyString)).optional(),
   notify: z
-    .strictObject({ low: z.array(notifyTarget).default([]), medium: z.array(notifyTarget).default([]), high: z.array(notifyTarget).default([]) })
+    .strictObject({
+      low: z.array(notifyTarget).default([]),
+      medium: z.array(notifyTarget).default([]),
+      high: z.array(notifyTarget).default([]),
+    })
     .prefault({}),
   backoff: z
     .strictObject({
       initial: duration.default('5s'),
       max: duration.default('5m'),
-      alertAfter: checked(z.number(), isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3')).default(3),
+      alertAfter: checked(
+        z.number(),
+        isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3'),
+      ).default(3),
     })
     .prefault({}),
   /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
@@ -207,7 +218,10 @@ export const platformConfigSchema = z
         /** First wait before self-heal retries; Argo CD's backoff grows from it. */
         selfHealBackoff: duration.default('2s'),
         /** Multiplier of the self-heal wait after each heal of the same Application. */
-        selfHealBackoffFactor: checked(z.number(), isIntegerInRange(1, 10, 'use 1 for a constant wait')).default(3),
+        selfHealBackoffFactor: checked(
+          z.number(),
+          isIntegerInRange(1, 10, 'use 1 for a constant wait'),
+        ).default(3),
         /** Longest self-heal wait; keeps drift short-lived when heals repeat. */
         selfHealBackoffCap: duration.default('300s'),
         resourceExclusions: z
@@ -282,7 +296,9 @@ export const platformConfigSchema = z
       for (const [i, target] of config.drift.notify[severity].entries()) {
         const [service, name] = target.split(':');
         const missing =
-          service === 'webhook' ? !(name in config.notifications.webhooks) : !config.notifications[service as 'slack' | 'pagerduty' | 'email'];
+          service === 'webhook'
+            ? !(name in config.notifications.webhooks)
+            : !config.notifications[service as 'slack' | 'pagerduty' | 'email'];
         if (missing) {
           ctx.addIssue({
             code: 'custom',

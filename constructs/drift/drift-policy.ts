@@ -80,32 +80,74 @@ export interface Classification {
 }
 
 /** Defaults for app-service and model-service: heal the harmless, hold the risky, page on the dangerous. */
-export function defaultDriftPolicy(trustedImagePrefixes: readonly string[] = ['ghcr.io/example-org/']): DriftPolicySpec {
+export function defaultDriftPolicy(
+  trustedImagePrefixes: readonly string[] = ['ghcr.io/example-org/'],
+): DriftPolicySpec {
   const registry = `^(${trustedImagePrefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
   return {
     rules: [
       {
         name: 'image-from-unknown-registry',
-        match: { group: 'apps', kind: 'Deployment', fields: ['/spec/template/spec/containers/*/image'], valueNotMatching: registry },
+        match: {
+          group: 'apps',
+          kind: 'Deployment',
+          fields: ['/spec/template/spec/containers/*/image'],
+          valueNotMatching: registry,
+        },
         severity: 'high',
         action: 'heal-and-page',
       },
-      { name: 'secret-deleted', match: { group: '', kind: 'Secret', change: ['deleted'] }, severity: 'high', action: 'heal-and-page' },
-      { name: 'rbac-changed', match: { group: 'rbac.authorization.k8s.io', kind: '*' }, severity: 'high', action: 'heal-and-page' },
-      { name: 'replicas-scaled', match: { group: 'apps', kind: 'Deployment', fields: ['/spec/replicas'], change: ['modified'] }, severity: 'low', action: 'heal' },
+      {
+        name: 'secret-deleted',
+        match: { group: '', kind: 'Secret', change: ['deleted'] },
+        severity: 'high',
+        action: 'heal-and-page',
+      },
+      {
+        name: 'rbac-changed',
+        match: { group: 'rbac.authorization.k8s.io', kind: '*' },
+        severity: 'high',
+        action: 'heal-and-page',
+      },
+      {
+        name: 'replicas-scaled',
+        match: { group: 'apps', kind: 'Deployment', fields: ['/spec/replicas'], change: ['modified'] },
+        severity: 'low',
+        action: 'heal',
+      },
       {
         name: 'service-exposure-changed',
-        match: { group: '', kind: 'Service', fields: ['/spec/type', '/spec/externalIPs', '/spec/loadBalancerSourceRanges', '/spec/externalTrafficPolicy'], change: ['modified'] },
+        match: {
+          group: '',
+          kind: 'Service',
+          fields: [
+            '/spec/type',
+            '/spec/externalIPs',
+            '/spec/loadBalancerSourceRanges',
+            '/spec/externalTrafficPolicy',
+          ],
+          change: ['modified'],
+        },
         severity: 'medium',
         action: 'hold-for-approval',
       },
       {
         name: 'resources-changed',
-        match: { group: 'apps', kind: 'Deployment', fields: ['/spec/template/spec/containers/*/resources'], change: ['modified'] },
+        match: {
+          group: 'apps',
+          kind: 'Deployment',
+          fields: ['/spec/template/spec/containers/*/resources'],
+          change: ['modified'],
+        },
         severity: 'medium',
         action: 'hold-for-approval',
       },
-      { name: 'created-out-of-band', match: { change: ['added'] }, severity: 'medium', action: 'hold-for-approval' },
+      {
+        name: 'created-out-of-band',
+        match: { change: ['added'] },
+        severity: 'medium',
+        action: 'hold-for-approval',
+      },
     ],
     fallback: { severity: 'low', action: 'heal' },
     ignoreManagers: ['rollout-controller', 'horizontal-pod-autoscaler', 'vpa-updater'],
@@ -116,12 +158,18 @@ export function defaultDriftPolicy(trustedImagePrefixes: readonly string[] = ['g
 
 const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 export const severityRank = (s: Severity) => SEVERITY_RANK[s];
-export const maxSeverity = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
+export const maxSeverity = (a: Severity, b: Severity): Severity =>
+  SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 
 function glob(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined || pattern === '*') return true;
   if (value === undefined) return false;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(value);
 }
 
@@ -140,7 +188,8 @@ export function pointerOverlaps(pattern: string, path: string): boolean {
 function ruleMatches(rule: DriftRule, subject: DriftSubject): boolean {
   const m = rule.match;
   if (m.group !== undefined && m.group !== '*' && m.group !== subject.group) return false;
-  if (!glob(m.kind, subject.kind) || !glob(m.namespace, subject.namespace) || !glob(m.name, subject.name)) return false;
+  if (!glob(m.kind, subject.kind) || !glob(m.namespace, subject.namespace) || !glob(m.name, subject.name))
+    return false;
   if (m.change && !m.change.includes(subject.change)) return false;
   let fields = subject.fields;
   if (m.fields) {
@@ -166,7 +215,9 @@ function leafStrings(value: unknown): string[] {
 /** The first matching rule decides; with no match, the policy's fallback applies. */
 export function classify(policy: DriftPolicySpec, subject: DriftSubject): Classification {
   const rule = policy.rules.find((r) => ruleMatches(r, subject));
-  return rule ? { severity: rule.severity, action: rule.action, rule: rule.name } : { ...policy.fallback, rule: 'fallback' };
+  return rule
+    ? { severity: rule.severity, action: rule.action, rule: rule.name }
+    : { ...policy.fallback, rule: 'fallback' };
 }
 
 /**
@@ -178,14 +229,23 @@ export function classifyFields(policy: DriftPolicySpec, subject: DriftSubject): 
   let worst: Classification | undefined;
   for (const field of subject.fields) {
     const c = classify(policy, { ...subject, fields: [field] });
-    if (!worst || SEVERITY_RANK[c.severity] > SEVERITY_RANK[worst.severity] || (c.severity === worst.severity && actionRank(c.action) > actionRank(worst.action))) {
+    if (
+      !worst ||
+      SEVERITY_RANK[c.severity] > SEVERITY_RANK[worst.severity] ||
+      (c.severity === worst.severity && actionRank(c.action) > actionRank(worst.action))
+    ) {
       worst = c;
     }
   }
   return worst!;
 }
 
-const ACTION_RANK: Record<DriftAction, number> = { ignore: 0, heal: 1, 'hold-for-approval': 2, 'heal-and-page': 3 };
+const ACTION_RANK: Record<DriftAction, number> = {
+  ignore: 0,
+  heal: 1,
+  'hold-for-approval': 2,
+  'heal-and-page': 3,
+};
 const actionRank = (a: DriftAction) => ACTION_RANK[a];
 
 /**
@@ -195,7 +255,10 @@ const actionRank = (a: DriftAction) => ACTION_RANK[a];
  */
 export function argoMaySelfHeal(policy: DriftPolicySpec, group: string, kind: string): boolean {
   const holds = (r: { action: DriftAction }) => r.action === 'hold-for-approval';
-  const applies = (m: DriftMatch) => (m.group === undefined || m.group === '*' || m.group === group) && glob(m.kind, kind) && !(m.change?.length === 1 && m.change[0] === 'added');
+  const applies = (m: DriftMatch) =>
+    (m.group === undefined || m.group === '*' || m.group === group) &&
+    glob(m.kind, kind) &&
+    !(m.change?.length === 1 && m.change[0] === 'added');
   if (policy.rules.some((r) => holds(r) && applies(r.match))) return false;
   return !holds(policy.fallback);
 }
@@ -206,24 +269,40 @@ export function validateDriftPolicy(policy: DriftPolicySpec, path = 'drift'): Dr
   policy.rules.forEach((rule, i) => {
     const at = `${path}.rules[${i}]`;
     validate(`${at}.name`, rule.name, isDnsLabel);
-    if (names.has(rule.name)) throw new ValidationError(`${at}.name`, rule.name, 'rule names must be unique; rename one of them');
+    if (names.has(rule.name))
+      throw new ValidationError(`${at}.name`, rule.name, 'rule names must be unique; rename one of them');
     names.add(rule.name);
-    if (!SEVERITIES.includes(rule.severity)) throw new ValidationError(`${at}.severity`, rule.severity, `allowed: ${SEVERITIES.join(', ')}`);
-    if (!DRIFT_ACTIONS.includes(rule.action)) throw new ValidationError(`${at}.action`, rule.action, `allowed: ${DRIFT_ACTIONS.join(', ')}`);
+    if (!SEVERITIES.includes(rule.severity))
+      throw new ValidationError(`${at}.severity`, rule.severity, `allowed: ${SEVERITIES.join(', ')}`);
+    if (!DRIFT_ACTIONS.includes(rule.action))
+      throw new ValidationError(`${at}.action`, rule.action, `allowed: ${DRIFT_ACTIONS.join(', ')}`);
     rule.match.fields?.forEach((f, j) => {
-      if (!f.startsWith('/')) throw new ValidationError(`${at}.match.fields[${j}]`, f, 'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"');
+      if (!f.startsWith('/'))
+        throw new ValidationError(
+          `${at}.match.fields[${j}]`,
+          f,
+          'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"',
+        );
     });
     if (rule.match.valueNotMatching !== undefined) {
       try {
         new RegExp(rule.match.valueNotMatching);
       } catch (err) {
-        throw new ValidationError(`${at}.match.valueNotMatching`, rule.match.valueNotMatching, `it is not a valid regular expression (${(err as Error).message}); fix or escape it`);
+        throw new ValidationError(
+          `${at}.match.valueNotMatching`,
+          rule.match.valueNotMatching,
+          `it is not a valid regular expression (${(err as Error).message}); fix or escape it`,
+        );
       }
     }
   });
   validate(`${path}.backoff.initial`, policy.backoff.initial, isDuration);
   validate(`${path}.backoff.max`, policy.backoff.max, isDuration);
-  validate(`${path}.backoff.alertAfter`, policy.backoff.alertAfter, isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3'));
+  validate(
+    `${path}.backoff.alertAfter`,
+    policy.backoff.alertAfter,
+    isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3'),
+  );
   return policy;
 }
 

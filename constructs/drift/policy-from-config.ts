@@ -3,7 +3,9 @@ import { defaultDriftPolicy, DriftPolicySpec, validateDriftPolicy } from './drif
 
 /** Image prefixes of the declared services, e.g. `ghcr.io/example-org/`: the trusted registries. */
 export function declaredImagePrefixes(config: PlatformConfig): string[] {
-  const prefixes = Object.values(config.services).map((s) => s.image.repository.slice(0, s.image.repository.lastIndexOf('/') + 1));
+  const prefixes = Object.values(config.services).map((s) =>
+    s.image.repository.slice(0, s.image.repository.lastIndexOf('/') + 1),
+  );
   return [...new Set(prefixes)].sort();
 }
 

@@ -21,11 +21,25 @@ module.exports = async function globalSetup() {
   // Istio itself is a cluster prerequisite Converge does not install; its CRDs are enough here.
   // They come from the pinned upstream cache (tools/upstream.mjs), never from this repo.
   execFileSync('node', [join(root, 'tools', 'upstream.mjs'), '--quiet'], { stdio: 'inherit' });
-  const cache = execFileSync('node', [join(root, 'tools', 'upstream.mjs'), '--print'], { encoding: 'utf8' }).trim();
+  const cache = execFileSync('node', [join(root, 'tools', 'upstream.mjs'), '--print'], {
+    encoding: 'utf8',
+  }).trim();
   const versions = JSON.parse(readFileSync(join(root, 'tools', 'versions.json'), 'utf8'));
-  const crds = readFileSync(join(cache, `istio-api-${versions.upstream['istio-api'].version}`, 'crds.json'), 'utf8');
-  const kubectl = join(process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'), 'tools', 'bin', 'kubectl');
-  const kubeconfig = join(process.env.CONVERGE_RUN_DIR || join(process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'), 'run'), 'kubeconfig');
+  const crds = readFileSync(
+    join(cache, `istio-api-${versions.upstream['istio-api'].version}`, 'crds.json'),
+    'utf8',
+  );
+  const kubectl = join(
+    process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'),
+    'tools',
+    'bin',
+    'kubectl',
+  );
+  const kubeconfig = join(
+    process.env.CONVERGE_RUN_DIR ||
+      join(process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'), 'run'),
+    'kubeconfig',
+  );
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: JSON.parse(crds) }),
     stdio: ['pipe', 'ignore', 'inherit'],

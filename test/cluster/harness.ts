@@ -80,9 +80,19 @@ export interface PulumiResult {
 export function pulumi(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<PulumiResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile('pulumi', [...args, '--non-interactive', '--color', 'never'], { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, ms: performance.now() - started });
-    });
+    execFile(
+      'pulumi',
+      [...args, '--non-interactive', '--color', 'never'],
+      { cwd, env, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? ((err as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          ms: performance.now() - started,
+        });
+      },
+    );
   });
 }
 
@@ -98,7 +108,11 @@ export class PulumiWorkspace {
   constructor(public readonly stack: string) {
     writeFileSync(
       join(this.dir, 'Pulumi.yaml'),
-      dump({ name: 'converge', runtime: { name: 'nodejs', options: { typescript: false } }, main: join(ROOT, 'dist', 'stacks', 'index.js') }),
+      dump({
+        name: 'converge',
+        runtime: { name: 'nodejs', options: { typescript: false } },
+        main: join(ROOT, 'dist', 'stacks', 'index.js'),
+      }),
     );
     this.configFile = join(this.dir, `Pulumi.${stack}.yaml`);
   }
@@ -151,12 +165,15 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return { value: value as T, ms: performance.now() - started };
+      if (value !== undefined && value !== false)
+        return { value: value as T, ms: performance.now() - started };
     } catch (err) {
       last = err;
     }
     if (performance.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -169,7 +186,10 @@ export interface ApplicationStatus {
   readonly conditions?: { type: string; message: string }[];
 }
 
-export async function application(c: Clients, name: string): Promise<KubernetesObject & { spec: Record<string, unknown>; status?: ApplicationStatus }> {
+export async function application(
+  c: Clients,
+  name: string,
+): Promise<KubernetesObject & { spec: Record<string, unknown>; status?: ApplicationStatus }> {
   return (await c.custom.getNamespacedCustomObject({
     group: 'argoproj.io',
     version: 'v1alpha1',
@@ -198,7 +218,8 @@ export async function refresh(c: Clients, name: string): Promise<void> {
 export function commitToServer(files: Record<string, string>, message: string): string {
   const work = mkdtempSync(join(tmpdir(), 'converge-git-'));
   try {
-    const git = (...args: string[]) => execFileSync('git', ['-C', work, ...args], { encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', work, ...args], { encoding: 'utf8' }).trim();
     execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work]);
     git('config', 'user.email', 'e2e@converge.local');
     git('config', 'user.name', 'converge e2e');

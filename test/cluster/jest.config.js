@@ -11,6 +11,12 @@ module.exports = {
   testTimeout: 600_000,
   maxWorkers: 1,
   transform: Object.fromEntries(
-    Object.entries(base.transform).map(([k, [t, o]]) => [k, [t, o.tsconfig === 'tsconfig.test.json' ? { ...o, tsconfig: `${__dirname}/../../tsconfig.test.json` } : o]]),
+    Object.entries(base.transform).map(([k, [t, o]]) => [
+      k,
+      [
+        t,
+        o.tsconfig === 'tsconfig.test.json' ? { ...o, tsconfig: `${__dirname}/../../tsconfig.test.json` } : o,
+      ],
+    ]),
   ),
 };

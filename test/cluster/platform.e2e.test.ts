@@ -41,7 +41,8 @@ beforeAll(async () => {
 afterAll(() => ws?.remove());
 
 const expectOk = (r: { code: number; stdout: string; stderr: string }) => {
-  if (r.code !== 0) throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  if (r.code !== 0)
+    throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
 };
 
 describe('a. pulumi up --stack dev', () => {
@@ -50,16 +51,33 @@ describe('a. pulumi up --stack dev', () => {
     expectOk(up);
     console.log(`pulumi up --stack dev from empty: ${(up.ms / 1000).toFixed(1)} s`);
 
-    const deployments = (await c.apps.listNamespacedDeployment({ namespace: ARGOCD_NS })).items.map((d) => d.metadata!.name);
-    expect(deployments).toEqual(expect.arrayContaining(['argocd-repo-server', 'argocd-applicationset-controller', 'argocd-server']));
+    const deployments = (await c.apps.listNamespacedDeployment({ namespace: ARGOCD_NS })).items.map(
+      (d) => d.metadata!.name,
+    );
+    expect(deployments).toEqual(
+      expect.arrayContaining(['argocd-repo-server', 'argocd-applicationset-controller', 'argocd-server']),
+    );
     const cm = await c.core.readNamespacedConfigMap({ name: 'argocd-cm', namespace: ARGOCD_NS });
     expect(cm.data?.['timeout.reconciliation']).toBe(declared.argocd.reconciliationTimeout);
-    const project = (await c.custom.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: ARGOCD_NS, plural: 'appprojects', name: 'dev' })) as {
+    const project = (await c.custom.getNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: ARGOCD_NS,
+      plural: 'appprojects',
+      name: 'dev',
+    })) as {
       spec: { destinations: { namespace: string }[] };
     };
     expect(project.spec.destinations.map((d) => d.namespace).sort()).toEqual(['dev-ml', 'dev-web']);
-    await c.custom.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: ARGOCD_NS, plural: 'applicationsets', name: 'dev-services' });
-    for (const ns of ['dev-web', 'dev-ml']) expect((await c.core.readNamespace({ name: ns })).status?.phase).toBe('Active');
+    await c.custom.getNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: ARGOCD_NS,
+      plural: 'applicationsets',
+      name: 'dev-services',
+    });
+    for (const ns of ['dev-web', 'dev-ml'])
+      expect((await c.core.readNamespace({ name: ns })).status?.phase).toBe('Active');
   });
 
   it('changes nothing on a second run', async () => {
@@ -77,21 +95,35 @@ describe('b. Argo CD converges the services from Git', () => {
       const ms = await settled(c, name, 300_000);
       console.log(`${name} Synced and Healthy ${(ms / 1000).toFixed(1)} s after checking`);
       const app = await application(c, name);
-      expect(app.spec).toMatchObject({ project: 'dev', destination: { server: 'https://kubernetes.default.svc' } });
+      expect(app.spec).toMatchObject({
+        project: 'dev',
+        destination: { server: 'https://kubernetes.default.svc' },
+      });
     }
   });
 
-  it('deploys the environment\'s values: images, replicas, the model-service URL', async () => {
+  it("deploys the environment's values: images, replicas, the model-service URL", async () => {
     for (const [name, service] of Object.entries(declared.services)) {
       const stable = await c.apps.readNamespacedDeployment({ name, namespace: service.namespace });
       expect(stable.spec?.replicas).toBe(service.replicas);
-      expect(stable.spec?.template.spec?.containers[0].image).toBe(`${service.image.repository}:${service.image.tag}`);
+      expect(stable.spec?.template.spec?.containers[0].image).toBe(
+        `${service.image.repository}:${service.image.tag}`,
+      );
       expect(stable.status?.availableReplicas).toBe(service.replicas);
-      const canary = await c.apps.readNamespacedDeployment({ name: `${name}-canary`, namespace: service.namespace });
-      expect(canary.spec?.template.spec?.containers[0].image).toBe(`${service.image.repository}:${service.canary!.tag}`);
+      const canary = await c.apps.readNamespacedDeployment({
+        name: `${name}-canary`,
+        namespace: service.namespace,
+      });
+      expect(canary.spec?.template.spec?.containers[0].image).toBe(
+        `${service.image.repository}:${service.canary!.tag}`,
+      );
     }
     const cm = await c.core.readNamespacedConfigMap({ name: 'app-service', namespace: 'dev-web' });
-    expect(cm.data).toMatchObject({ ENVIRONMENT: 'dev', LOG_LEVEL: 'debug', MODEL_SERVICE_URL: 'http://model-service.dev-ml.svc.cluster.local:8080' });
+    expect(cm.data).toMatchObject({
+      ENVIRONMENT: 'dev',
+      LOG_LEVEL: 'debug',
+      MODEL_SERVICE_URL: 'http://model-service.dev-ml.svc.cluster.local:8080',
+    });
   });
 
   it('routes traffic by the weights in Pulumi.dev.yaml', async () => {
@@ -102,7 +134,11 @@ describe('b. Argo CD converges the services from Git', () => {
   });
 
   it('deploys a commit that changes an image tag', async () => {
-    const stackFile = setInStackFile(fileOnServer(STACK_FILE), ['services', 'app-service', 'image', 'tag'], '1.5.1-dev.1');
+    const stackFile = setInStackFile(
+      fileOnServer(STACK_FILE),
+      ['services', 'app-service', 'image', 'tag'],
+      '1.5.1-dev.1',
+    );
     commitToServer({ [STACK_FILE]: stackFile }, 'dev: app-service 1.5.1-dev.1');
     ws.writeConfig(fileOnServer(STACK_FILE));
     expectOk(await ws.run(['up', '--yes', '--skip-preview']));
@@ -114,7 +150,11 @@ describe('b. Argo CD converges the services from Git', () => {
   });
 
   it('deploys a commit that changes the canary weight', async () => {
-    const stackFile = setInStackFile(fileOnServer(STACK_FILE), ['services', 'app-service', 'canary', 'weight'], 35);
+    const stackFile = setInStackFile(
+      fileOnServer(STACK_FILE),
+      ['services', 'app-service', 'canary', 'weight'],
+      35,
+    );
     commitToServer({ [STACK_FILE]: stackFile }, 'dev: app-service canary at 35%');
     ws.writeConfig(fileOnServer(STACK_FILE));
     expectOk(await ws.run(['up', '--yes', '--skip-preview']));
@@ -125,10 +165,18 @@ describe('b. Argo CD converges the services from Git', () => {
   });
 
   it('deploys a chart commit through Argo CD alone', async () => {
-    const values = fileOnServer('charts/app-service/values-dev.yaml').replace('logLevel: debug', 'logLevel: trace');
+    const values = fileOnServer('charts/app-service/values-dev.yaml').replace(
+      'logLevel: debug',
+      'logLevel: trace',
+    );
     commitToServer({ 'charts/app-service/values-dev.yaml': values }, 'app-service: trace logging in dev');
     await refresh(c, 'dev-app-service');
-    await waitFor('LOG_LEVEL trace', async () => (await c.core.readNamespacedConfigMap({ name: 'app-service', namespace: 'dev-web' })).data?.LOG_LEVEL === 'trace');
+    await waitFor(
+      'LOG_LEVEL trace',
+      async () =>
+        (await c.core.readNamespacedConfigMap({ name: 'app-service', namespace: 'dev-web' })).data
+          ?.LOG_LEVEL === 'trace',
+    );
     await settled(c, 'dev-app-service');
   });
 });
@@ -138,20 +186,35 @@ describe('c. self-heal restores drift', () => {
   afterAll(() => writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2)));
 
   const git = () => {
-    const service = load(fileOnServer(STACK_FILE)) as { config: { 'converge:platform': { services: Record<string, { image: { repository: string; tag: string }; replicas: number }> } } };
+    const service = load(fileOnServer(STACK_FILE)) as {
+      config: {
+        'converge:platform': {
+          services: Record<string, { image: { repository: string; tag: string }; replicas: number }>;
+        };
+      };
+    };
     const app = service.config['converge:platform'].services['app-service'];
-    return { namespace: 'dev-web', image: `${app.image.repository}:${app.image.tag}`, replicas: app.replicas };
+    return {
+      namespace: 'dev-web',
+      image: `${app.image.repository}:${app.image.tag}`,
+      replicas: app.replicas,
+    };
   };
 
-  it.each(devScenarios({ namespace: 'dev-web', image: '', replicas: 0 }).map((s) => [s.name]))('%s: back to its Git state', async (name) => {
-    const scenario = devScenarios(git()).find((s) => s.name === name)!;
-    await settled(c, scenario.application);
-    const timing = await measure(c, scenario);
-    timings.push(timing);
-    console.log(`${name}: detected in ${timing.detectMs.toFixed(0)} ms, restored in ${timing.restoreMs.toFixed(0)} ms`);
-    expect(await scenario.restored(c)).toBe(true);
-    await settled(c, scenario.application);
-  });
+  it.each(devScenarios({ namespace: 'dev-web', image: '', replicas: 0 }).map((s) => [s.name]))(
+    '%s: back to its Git state',
+    async (name) => {
+      const scenario = devScenarios(git()).find((s) => s.name === name)!;
+      await settled(c, scenario.application);
+      const timing = await measure(c, scenario);
+      timings.push(timing);
+      console.log(
+        `${name}: detected in ${timing.detectMs.toFixed(0)} ms, restored in ${timing.restoreMs.toFixed(0)} ms`,
+      );
+      expect(await scenario.restored(c)).toBe(true);
+      await settled(c, scenario.application);
+    },
+  );
 });
 
 describe('a. pulumi destroy', () => {
@@ -159,22 +222,38 @@ describe('a. pulumi destroy', () => {
     const destroy = await ws.run(['destroy', '--yes', '--skip-preview']);
     expectOk(destroy);
     for (const ns of [ARGOCD_NS, 'dev-web', 'dev-ml']) {
-      await waitFor(`namespace ${ns} gone`, async () => {
-        try {
-          await c.core.readNamespace({ name: ns });
-          return false;
-        } catch (err) {
-          return (err as { code?: number }).code === 404;
-        }
-      }, { timeoutMs: 180_000 });
+      await waitFor(
+        `namespace ${ns} gone`,
+        async () => {
+          try {
+            await c.core.readNamespace({ name: ns });
+            return false;
+          } catch (err) {
+            return (err as { code?: number }).code === 404;
+          }
+        },
+        { timeoutMs: 180_000 },
+      );
     }
-    const crds = await c.custom.listClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' });
-    expect((crds as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name)).not.toContain('applicationsets.argoproj.io');
+    const crds = await c.custom.listClusterCustomObject({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      plural: 'customresourcedefinitions',
+    });
+    expect(
+      (crds as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name),
+    ).not.toContain('applicationsets.argoproj.io');
   });
 });
 
 async function virtualServiceWeights(name: string, namespace: string) {
-  const vs = (await c.custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices', name })) as {
+  const vs = (await c.custom.getNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace,
+    plural: 'virtualservices',
+    name,
+  })) as {
     spec: { http: { name: string; route: { destination: { subset: string }; weight: number }[] }[] };
   };
   const weighted = vs.spec.http.find((h) => h.name === 'weighted')!;
@@ -188,4 +267,3 @@ function setInStackFile(text: string, path: (string | number)[], value: unknown)
   node[path[path.length - 1]] = value;
   return dump(doc);
 }
-

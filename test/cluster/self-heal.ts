@@ -44,13 +44,17 @@ export interface GitState {
 export function devScenarios(git: GitState): DriftScenario[] {
   const ns = git.namespace;
   const app = 'dev-app-service';
-  const deployment = (c: Clients) => ignoreMissing(c.apps.readNamespacedDeployment({ name: 'app-service', namespace: ns }));
+  const deployment = (c: Clients) =>
+    ignoreMissing(c.apps.readNamespacedDeployment({ name: 'app-service', namespace: ns }));
   return [
     {
       name: 'scale a Deployment',
       application: app,
       mutate: async (c) => {
-        await c.apps.patchNamespacedDeploymentScale({ name: 'app-service', namespace: ns, body: { spec: { replicas: 5 } } }, merge);
+        await c.apps.patchNamespacedDeploymentScale(
+          { name: 'app-service', namespace: ns, body: { spec: { replicas: 5 } } },
+          merge,
+        );
       },
       restored: async (c) => (await deployment(c))?.spec?.replicas === git.replicas,
     },
@@ -62,7 +66,13 @@ export function devScenarios(git: GitState): DriftScenario[] {
           {
             name: 'app-service',
             namespace: ns,
-            body: { spec: { template: { spec: { containers: [{ name: 'app-service', image: 'registry.example.net/intruder:1' }] } } } },
+            body: {
+              spec: {
+                template: {
+                  spec: { containers: [{ name: 'app-service', image: 'registry.example.net/intruder:1' }] },
+                },
+              },
+            },
           },
           setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
         );
@@ -73,10 +83,14 @@ export function devScenarios(git: GitState): DriftScenario[] {
       name: "patch a Service's type",
       application: app,
       mutate: async (c) => {
-        await c.core.patchNamespacedService({ name: 'app-service', namespace: ns, body: { spec: { type: 'NodePort' } } }, merge);
+        await c.core.patchNamespacedService(
+          { name: 'app-service', namespace: ns, body: { spec: { type: 'NodePort' } } },
+          merge,
+        );
       },
       restored: async (c) =>
-        (await ignoreMissing(c.core.readNamespacedService({ name: 'app-service', namespace: ns })))?.spec?.type === 'ClusterIP',
+        (await ignoreMissing(c.core.readNamespacedService({ name: 'app-service', namespace: ns })))?.spec
+          ?.type === 'ClusterIP',
     },
     {
       name: 'delete a Deployment',
@@ -86,7 +100,9 @@ export function devScenarios(git: GitState): DriftScenario[] {
       },
       restored: async (c) => {
         const d = await deployment(c);
-        return !!d && !d.metadata?.deletionTimestamp && d.spec?.template.spec?.containers[0].image === git.image;
+        return (
+          !!d && !d.metadata?.deletionTimestamp && d.spec?.template.spec?.containers[0].image === git.image
+        );
       },
     },
     {
@@ -96,7 +112,9 @@ export function devScenarios(git: GitState): DriftScenario[] {
         await c.core.deleteNamespacedConfigMap({ name: 'app-service', namespace: ns });
       },
       restored: async (c) => {
-        const cm = await ignoreMissing(c.core.readNamespacedConfigMap({ name: 'app-service', namespace: ns }));
+        const cm = await ignoreMissing(
+          c.core.readNamespacedConfigMap({ name: 'app-service', namespace: ns }),
+        );
         return !!cm && !cm.metadata?.deletionTimestamp && !!cm.data?.MODEL_SERVICE_URL;
       },
     },
@@ -110,7 +128,11 @@ export async function settled(c: Clients, name: string, timeoutMs = 180_000): Pr
       `${name} Synced and Healthy`,
       async () => {
         const s = (await application(c, name)).status;
-        return s?.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase !== 'Running';
+        return (
+          s?.sync?.status === 'Synced' &&
+          s.health?.status === 'Healthy' &&
+          s.operationState?.phase !== 'Running'
+        );
       },
       { timeoutMs, intervalMs: 200 },
     )
@@ -118,7 +140,11 @@ export async function settled(c: Clients, name: string, timeoutMs = 180_000): Pr
 }
 
 /** Runs one scenario and measures it; the Application must be settled first. */
-export async function measure(c: Clients, scenario: DriftScenario, timeoutMs = 120_000): Promise<DriftTiming> {
+export async function measure(
+  c: Clients,
+  scenario: DriftScenario,
+  timeoutMs = 120_000,
+): Promise<DriftTiming> {
   let outOfSyncAt: number | undefined;
   let started = 0;
   // Watch the Application so a short OutOfSync window between two polls is not missed.
@@ -126,17 +152,22 @@ export async function measure(c: Clients, scenario: DriftScenario, timeoutMs = 1
     `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/applications`,
     { fieldSelector: `metadata.name=${scenario.application}` },
     (_type: string, obj: KubernetesObject & { status?: { sync?: { status?: string } } }) => {
-      if (started && outOfSyncAt === undefined && obj.status?.sync?.status === 'OutOfSync') outOfSyncAt = performance.now();
+      if (started && outOfSyncAt === undefined && obj.status?.sync?.status === 'OutOfSync')
+        outOfSyncAt = performance.now();
     },
     () => undefined,
   );
   try {
     started = performance.now();
     await scenario.mutate(c);
-    const restored = await waitFor(`${scenario.name}: object back in its Git state`, () => scenario.restored(c), {
-      timeoutMs,
-      intervalMs: 20,
-    });
+    const restored = await waitFor(
+      `${scenario.name}: object back in its Git state`,
+      () => scenario.restored(c),
+      {
+        timeoutMs,
+        intervalMs: 20,
+      },
+    );
     const restoreMs = performance.now() - started;
     void restored;
     if (outOfSyncAt === undefined) {

@@ -11,7 +11,8 @@ import { TOOL_FAMILY, toolPath, toolsBinDir, versions } from '../paths.mjs';
 
 const tools = join(dirname(fileURLToPath(import.meta.url)), '..');
 const V = versions();
-const node = (args, env = {}) => spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+const node = (args, env = {}) =>
+  spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...env } });
 
 test('every build recipe has a family with a pinned module and version', () => {
   for (const t of TOOLS) {
@@ -47,7 +48,10 @@ test('paths follow <cache>/tools/<name>-<version>/<name>', () => {
   const cache = '/nonexistent/converge-cache';
   process.env.CONVERGE_CACHE = cache;
   try {
-    assert.equal(toolPath('helm', { mustExist: false }), `${cache}/tools/helm-${V.families.helm.version}/helm`);
+    assert.equal(
+      toolPath('helm', { mustExist: false }),
+      `${cache}/tools/helm-${V.families.helm.version}/helm`,
+    );
     assert.equal(toolsBinDir(), `${cache}/tools/bin`);
     assert.throws(() => toolPath('helm'), /not built; run: node tools\/build.mjs helm/);
   } finally {
@@ -56,7 +60,9 @@ test('paths follow <cache>/tools/<name>-<version>/<name>', () => {
 });
 
 test('build.mjs --print-path exits 1 for a tool that is not built, 1 for an unknown one', () => {
-  const missing = node([join(tools, 'build.mjs'), '--print-path', 'helm'], { CONVERGE_CACHE: '/nonexistent/c' });
+  const missing = node([join(tools, 'build.mjs'), '--print-path', 'helm'], {
+    CONVERGE_CACHE: '/nonexistent/c',
+  });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /helm is not built; run: node tools\/build.mjs helm/);
   const unknown = node([join(tools, 'build.mjs'), '--print-path', 'nope']);
@@ -65,7 +71,10 @@ test('build.mjs --print-path exits 1 for a tool that is not built, 1 for an unkn
 });
 
 test('build.mjs fails with one line when go is missing', () => {
-  const r = node([join(tools, 'build.mjs'), 'helm'], { CONVERGE_CACHE: '/nonexistent/c', PATH: '/nonexistent' });
+  const r = node([join(tools, 'build.mjs'), 'helm'], {
+    CONVERGE_CACHE: '/nonexistent/c',
+    PATH: '/nonexistent',
+  });
   assert.equal(r.status, 1);
   assert.equal(r.stderr.trim(), `build.mjs: go not found on PATH; install Go ${V.go.minimum} or newer`);
 });
