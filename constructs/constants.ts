@@ -15,6 +15,8 @@ export const LABELS = {
   name: 'app.kubernetes.io/name',
   environment: 'converge.dev/environment',
   service: 'converge.dev/service',
+  /** Set on the guarded part of a split service (self-heal off, drift waits for approval). */
+  part: 'converge.dev/part',
 } as const;
 
 export const PART_OF = 'converge';

@@ -2,6 +2,8 @@ import { KubeObject } from '../../constructs/private/kube-object';
 import { kubernetesOpenApiDir, loadCrds, upstreamPin } from '../../loaders/upstream';
 import { synthesizeEnvironment } from '../environment';
 import { formatTable } from '../table';
+import { DriftPolicySpec } from '../../constructs/drift/drift-policy';
+import { policyTable } from '../../drift/report';
 import { checkInvariants, INVARIANTS, objectRef, Violation } from '../validate/invariants';
 import { SchemaValidator } from '../validate/schema-validator';
 
@@ -18,6 +20,9 @@ export interface ValidationReport {
   readonly schemaChecked: { readonly kubernetes: number; readonly crd: number; readonly none: number };
   readonly invariants: readonly string[];
   readonly violations: readonly Violation[];
+  readonly driftPolicy: DriftPolicySpec;
+  /** Kinds whose drift waits for approval, so their Applications do not self-heal. */
+  readonly guardedKinds: readonly string[];
 }
 
 // Compiled schemas are reused across environments: compiling the ApplicationSet CRD takes seconds.
@@ -54,6 +59,8 @@ export function validateEnvironment(env: string, stacksDir?: string): Validation
     schemaChecked: counts,
     invariants: [...INVARIANTS],
     violations,
+    driftPolicy: platform.driftPolicy,
+    guardedKinds: platform.guardedKinds,
   };
 }
 
@@ -76,6 +83,14 @@ export function validate(options: ValidateOptions): number {
           report.violations.map((v) => [v.object, v.rule, v.message]),
         ),
       );
+    const managers = report.driftPolicy.ignoreManagers.join(', ') || 'none';
+    console.log(`\nDrift policy (the first matching rule decides; fields of ${managers} are never drift):`);
+    console.log(policyTable(report.driftPolicy));
+    console.log(
+      report.guardedKinds.length
+        ? `Guarded kinds (their Applications do not self-heal; the drift controller applies the policy): ${report.guardedKinds.join(', ')}`
+        : 'No kind waits for approval: Argo CD self-heals every kind.',
+    );
   }
   return report.violations.length === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 import { SyncPolicy } from '../../constructs/argocd/sync-policy';
 import { PlatformConfig } from '../../constructs/config/platform-config';
 import { KubeObject } from '../../constructs/private/kube-object';
+import { LABELS } from '../../constructs/constants';
 
 /*
  * The platform's own rules, checked on everything synthesized plus the Applications the
@@ -94,7 +95,9 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
     const prune = automated?.prune ?? false;
     const selfHeal = automated?.selfHeal ?? false;
     const wantPrune = expected.automated && expected.prune;
-    const wantSelfHeal = expected.automated && expected.selfHeal;
+    // The guarded part of a split service leaves healing to the drift controller and its approvals.
+    const guarded = app.metadata.labels?.[LABELS.part] === 'guarded';
+    const wantSelfHeal = expected.automated && expected.selfHeal && !guarded;
     if (prune !== wantPrune || selfHeal !== wantSelfHeal) {
       add(
         app,

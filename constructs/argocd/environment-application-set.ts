@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, Environment, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../constants';
 import { ApplicationSet, ApplicationSetSpecTemplate } from '../imports/argoproj.io';
-import { isDnsLabel, isDnsSubdomain, validate, ValidationError } from '../validators';
 import { KubeObject } from '../private/kube-object';
+import { isDnsLabel, isDnsSubdomain, validate, ValidationError } from '../validators';
 import {
   applicationObject,
   EXTERNAL_CANARY_WEIGHTS_IGNORE,
@@ -10,13 +10,15 @@ import {
   IgnoreDifference,
   ignoreDifferenceSpec,
 } from './helm-application';
-import { NotificationSubscription } from './notifications';
+import { NotificationSubscription, notificationAnnotations } from './notifications';
 import { SyncPolicy } from './sync-policy';
 
-/** One service the ApplicationSet generates an Application for. */
+/** One Application the ApplicationSet generates: a service, or one part of a split service. */
 export interface ServiceApplication {
-  /** Service name; the Application is named `<environment>-<name>`. */
+  /** Service name: the Helm release and the `converge.dev/service` label. */
   readonly name: string;
+  /** Application name suffix for a part of a split service, e.g. "guarded". @default none */
+  readonly part?: string;
   /** Namespace the service is deployed to. */
   readonly namespace: string;
   readonly repoURL: string;
@@ -30,6 +32,10 @@ export interface ServiceApplication {
   readonly externalCanaryWeights?: boolean;
   /** @default none */
   readonly ignoreDifferences?: readonly IgnoreDifference[];
+  /** This Application's own sync policy. @default the ApplicationSet's */
+  readonly syncPolicy?: SyncPolicy;
+  /** Notifications on top of the ApplicationSet's. @default none */
+  readonly notifications?: readonly NotificationSubscription[];
 }
 
 export interface EnvironmentApplicationSetProps {
@@ -68,11 +74,23 @@ interface Element {
   readonly chartPath: string;
   readonly values: Readonly<Record<string, unknown>>;
   readonly ignoreDifferences: readonly unknown[];
+  readonly syncPolicy: unknown;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Per-service values and ignore rules go in through the patch, typed as JSON rather than strings. */
-export const SERVICE_TEMPLATE_PATCH = `{{- if or .values .ignoreDifferences }}
+/** Per-Application parts go in through the patch, typed as JSON rather than strings. */
+export const SERVICE_TEMPLATE_PATCH = `{{- if or .annotations .labels }}
+metadata:
+{{- if .annotations }}
+  annotations: {{ toJson .annotations }}
+{{- end }}
+{{- if .labels }}
+  labels: {{ toJson .labels }}
+{{- end }}
+{{- end }}
 spec:
+  syncPolicy: {{ toJson .syncPolicy }}
 {{- if .values }}
   source:
     helm:
@@ -80,7 +98,6 @@ spec:
 {{- end }}
 {{- if .ignoreDifferences }}
   ignoreDifferences: {{ toJson .ignoreDifferences }}
-{{- end }}
 {{- end }}
 `;
 
@@ -105,10 +122,11 @@ export class EnvironmentApplicationSet extends Construct {
     if (props.services.length === 0) {
       throw new ValidationError('services', [], 'list at least one service to generate an Application for');
     }
-    const services = [...props.services].sort((a, b) => a.name.localeCompare(b.name));
+    const services = [...props.services].sort((a, b) => this.appName(a).localeCompare(this.appName(b)));
     services.forEach((s, i) => {
       validate(`services[${i}].name`, s.name, isDnsLabel);
-      if (services.findIndex((o) => o.name === s.name) !== i) {
+      if (s.part !== undefined) validate(`services[${i}].part`, s.part, isDnsLabel);
+      if (services.findIndex((o) => this.appName(o) === this.appName(s)) !== i) {
         throw new ValidationError(
           `services[${i}].name`,
           s.name,
@@ -117,15 +135,15 @@ export class EnvironmentApplicationSet extends Construct {
       }
     });
 
-    let policy = props.syncPolicy ?? SyncPolicy.forEnvironment(props.environment);
-    if (
-      services.some((s) => s.externalCanaryWeights) &&
-      !policy.syncOptions.includes('RespectIgnoreDifferences=true')
-    ) {
-      policy = policy.with({ respectIgnoreDifferences: true });
-    }
+    const basePolicy = props.syncPolicy ?? SyncPolicy.forEnvironment(props.environment);
+    const policyOf = (s: ServiceApplication) => {
+      const policy = s.syncPolicy ?? basePolicy;
+      return s.externalCanaryWeights && !policy.syncOptions.includes('RespectIgnoreDifferences=true')
+        ? policy.with({ respectIgnoreDifferences: true })
+        : policy;
+    };
     const steps = props.progressiveSteps;
-    if (steps?.length && policy.automated) {
+    if (steps?.length && services.some((s) => policyOf(s).automated)) {
       throw new ValidationError(
         'progressiveSteps',
         steps,
@@ -138,28 +156,36 @@ export class EnvironmentApplicationSet extends Construct {
           throw new ValidationError(
             `progressiveSteps[${i}][${j}]`,
             name,
-            `it is not a service here; use one of: ${services.map((s) => s.name).join(', ')}`,
+            `it is not a service here; use one of: ${[...new Set(services.map((s) => s.name))].join(', ')}`,
           );
         }
       }),
     );
-    this.syncPolicy = policy;
+    this.syncPolicy = basePolicy;
 
     const valueFiles = props.valueFiles ?? [`values-${props.environment}.yaml`];
     const common = {
       project: props.project,
       destinationServer: props.destinationServer ?? IN_CLUSTER_SERVER,
-      syncPolicy: policy,
-      notifications: props.notifications,
       valueFiles,
     };
     const labels = (service: string) => ({
       [LABELS.environment]: props.environment,
       [LABELS.service]: service,
     });
+    const partLabel = (s: ServiceApplication): Record<string, string> =>
+      s.part ? { [LABELS.part]: s.part } : {};
+    const subscriptions = (s: ServiceApplication) => [
+      ...(props.notifications ?? []),
+      ...(s.notifications ?? []),
+    ];
+    const ignoreOf = (s: ServiceApplication) => [
+      ...(s.ignoreDifferences ?? []),
+      ...(s.externalCanaryWeights ? [EXTERNAL_CANARY_WEIGHTS_IGNORE] : []),
+    ];
 
     this.applications = services.map((s) =>
-      applicationObject(this.appName(s.name), this.namespace, {
+      applicationObject(this.appName(s), this.namespace, {
         ...common,
         repoURL: s.repoURL,
         targetRevision: s.targetRevision,
@@ -167,9 +193,10 @@ export class EnvironmentApplicationSet extends Construct {
         destinationNamespace: s.namespace,
         releaseName: s.name,
         values: s.values,
-        externalCanaryWeights: s.externalCanaryWeights,
-        ignoreDifferences: s.ignoreDifferences,
-        labels: labels(s.name),
+        syncPolicy: policyOf(s),
+        ignoreDifferences: ignoreOf(s),
+        notifications: subscriptions(s),
+        labels: { ...labels(s.name), ...partLabel(s) },
       }),
     );
 
@@ -187,19 +214,22 @@ export class EnvironmentApplicationSet extends Construct {
       },
       true,
     );
+    // Each element brings its own sync policy (a guarded part has self-heal off) and annotations.
+    const { syncPolicy: _policy, ...templateSpec } = template.spec;
+    void _policy;
 
     const elements: Element[] = services.map((s) => ({
       service: s.name,
-      appName: this.appName(s.name),
+      appName: this.appName(s),
       namespace: s.namespace,
       repoURL: s.repoURL,
       targetRevision: s.targetRevision,
       chartPath: s.chartPath,
       values: s.values ?? {},
-      ignoreDifferences: [
-        ...(s.ignoreDifferences ?? []),
-        ...(s.externalCanaryWeights ? [EXTERNAL_CANARY_WEIGHTS_IGNORE] : []),
-      ].map(ignoreDifferenceSpec),
+      ignoreDifferences: ignoreOf(s).map(ignoreDifferenceSpec),
+      syncPolicy: policyOf(s).toJson(),
+      annotations: notificationAnnotations(subscriptions(s)),
+      labels: partLabel(s),
     }));
 
     this.resource = new ApplicationSet(this, 'Resource', {
@@ -212,7 +242,10 @@ export class EnvironmentApplicationSet extends Construct {
         goTemplate: true,
         goTemplateOptions: ['missingkey=error'],
         generators: [{ list: { elements: elements.map((e) => ({ ...e })) } }],
-        template: template as unknown as ApplicationSetSpecTemplate,
+        template: {
+          metadata: { ...template.metadata, annotations: undefined },
+          spec: templateSpec,
+        } as unknown as ApplicationSetSpecTemplate,
         templatePatch: SERVICE_TEMPLATE_PATCH,
         strategy: steps?.length
           ? {
@@ -228,7 +261,7 @@ export class EnvironmentApplicationSet extends Construct {
     });
   }
 
-  private appName(service: string): string {
-    return `${this.environment}-${service}`;
+  private appName(s: Pick<ServiceApplication, 'name' | 'part'>): string {
+    return `${this.environment}-${s.name}${s.part ? `-${s.part}` : ''}`;
   }
 }

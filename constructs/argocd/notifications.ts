@@ -24,6 +24,12 @@ export const NOTIFICATION_TRIGGERS = {
     title: 'deployed',
     severity: 'info',
   },
+  'on-out-of-sync': {
+    when: "app.status.sync.status == 'OutOfSync'",
+    template: 'app-out-of-sync',
+    title: 'differs from Git',
+    severity: 'warning',
+  },
   'on-sync-status-unknown': {
     when: "app.status.sync.status == 'Unknown'",
     template: 'app-sync-status-unknown',
@@ -33,6 +39,18 @@ export const NOTIFICATION_TRIGGERS = {
 } as const;
 
 export type NotificationTrigger = keyof typeof NOTIFICATION_TRIGGERS;
+export const NOTIFICATION_TRIGGER_NAMES = Object.keys(NOTIFICATION_TRIGGERS) as [
+  NotificationTrigger,
+  ...NotificationTrigger[],
+];
+
+/** A `drift.notify` target (`slack:<channel>`, `pagerduty`, `email:<address>`, `webhook:<name>`) as a subscription. */
+export function subscriptionFor(trigger: NotificationTrigger, target: string): NotificationSubscription {
+  const [service, ...rest] = target.split(':');
+  const recipient = rest.join(':');
+  if (service === 'pagerduty') return { trigger, service: 'pagerduty', recipients: [PAGERDUTY_SERVICE_KEY] };
+  return { trigger, service: service as NotificationServiceName, recipients: [recipient] };
+}
 
 export interface NotificationSubscription {
   readonly trigger: NotificationTrigger;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFICATION_TRIGGER_NAMES } from '../argocd/notifications';
 import { isCanaryWeight } from '../canary/canary-weights';
 import { ENVIRONMENTS } from '../constants';
 import { CHANGE_TYPES, DRIFT_ACTIONS, SEVERITIES } from '../drift/drift-policy';
@@ -61,6 +62,21 @@ const serviceSchema = z.strictObject({
   image: imageSchema,
   replicas: checked(z.number(), isIntegerInRange(0, 1000, 'use 0 to scale the service down')),
   canary: canarySchema.optional(),
+  /** A HorizontalPodAutoscaler owns the replica count; Argo CD and drift checks leave it alone. */
+  autoscaling: z
+    .strictObject({
+      minReplicas: checked(z.number(), isIntegerInRange(1, 1000, 'keep at least one replica')),
+      maxReplicas: checked(z.number(), isIntegerInRange(1, 1000, 'cap the replicas the autoscaler may add')),
+      cpuUtilization: checked(
+        z.number(),
+        isIntegerInRange(1, 100, 'target average CPU use in percent, e.g. 70'),
+      ).default(70),
+    })
+    .refine((a) => a.maxReplicas >= a.minReplicas, {
+      message: 'maxReplicas must be at least minReplicas; raise maxReplicas',
+      path: ['maxReplicas'],
+    })
+    .optional(),
   /** Extra chart values, merged over the chart's values-<env>.yaml. */
   values: z.record(z.string(), z.unknown()).default({}),
 });
@@ -117,7 +133,7 @@ const notificationsSchema = z.strictObject({
   subscriptions: z
     .array(
       z.strictObject({
-        trigger: z.enum(['on-sync-failed', 'on-health-degraded', 'on-deployed', 'on-sync-status-unknown']),
+        trigger: z.enum(NOTIFICATION_TRIGGER_NAMES),
         service: notificationServiceName,
         recipients: z.array(checked(z.string(), isNonEmptyString)).min(1),
       }),

@@ -7,6 +7,12 @@ import { SyncPolicy } from '../argocd/sync-policy';
 import { canaryWeights } from '../canary/canary-weights';
 import { PlatformConfig, ServiceConfig } from '../config/platform-config';
 import { LABELS, PART_OF } from '../constants';
+import { SERVICE_KINDS } from '../argocd/argocd-project';
+import { subscriptionFor } from '../argocd/notifications';
+import { DriftController } from '../drift/drift-controller';
+import { argoMaySelfHeal, DriftPolicySpec } from '../drift/drift-policy';
+import { DriftRecordCrd } from '../drift/drift-record-crd';
+import { driftPolicyFor } from '../drift/policy-from-config';
 import { ValidationError } from '../validators';
 
 export interface GitOpsPlatformProps {
@@ -20,7 +26,17 @@ export interface GitOpsPlatformProps {
 export const SERVICE_PORT = 8080;
 
 /** Values the platform owns; declaring them again under `values` would make two sources of truth. */
-const PLATFORM_VALUE_KEYS = ['environment', 'image', 'replicaCount', 'canary'] as const;
+const PLATFORM_VALUE_KEYS = [
+  'environment',
+  'image',
+  'replicaCount',
+  'canary',
+  'autoscaling',
+  'converge',
+] as const;
+
+/** The namespace of Converge's own objects: drift records, and the controller when it runs in-cluster. */
+export const CONVERGE_NAMESPACE = 'converge-system';
 
 /**
  * One environment of the platform, from its PlatformConfig: Argo CD with the platform's settings,
@@ -34,6 +50,11 @@ export class GitOpsPlatform extends Construct {
   public readonly argoCd: ArgoCdInstall;
   public readonly project: ArgoCdProject;
   public readonly applicationSet: EnvironmentApplicationSet;
+  /** The environment's drift policy, as declared or by default. */
+  public readonly driftPolicy: DriftPolicySpec;
+  /** Kinds whose drift waits for approval: their Argo CD Applications do not self-heal. */
+  public readonly guardedKinds: readonly string[];
+  public readonly driftController?: DriftController;
 
   constructor(scope: Construct, id: string, props: GitOpsPlatformProps) {
     super(scope, id);
@@ -65,14 +86,25 @@ export class GitOpsPlatform extends Construct {
       progressiveSyncs: config.applicationSet.progressiveSteps !== undefined,
     });
 
+    this.driftPolicy = driftPolicyFor(config);
+    this.guardedKinds = SERVICE_KINDS.filter(
+      (gk) => !argoMaySelfHeal(this.driftPolicy, gk.group, gk.kind),
+    ).map((gk) => gk.kind);
+
     this.platformChart = new Chart(this, 'platform');
-    for (const ns of namespaces) {
+    new DriftRecordCrd(this.platformChart, 'DriftRecords');
+    const convergeNs = config.drift.controller.namespace;
+    for (const ns of [...namespaces, convergeNs].filter((n, i, all) => all.indexOf(n) === i)) {
       new ApiObject(this.platformChart, `Namespace-${ns}`, {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: {
           name: ns,
-          labels: { [LABELS.partOf]: PART_OF, [LABELS.environment]: env, 'istio-injection': 'enabled' },
+          labels: {
+            [LABELS.partOf]: PART_OF,
+            [LABELS.environment]: env,
+            ...(ns === convergeNs ? {} : { 'istio-injection': 'enabled' }),
+          },
         },
       });
     }
@@ -99,9 +131,52 @@ export class GitOpsPlatform extends Construct {
       syncPolicy,
       notifications: config.notifications.subscriptions,
       progressiveSteps: config.applicationSet.progressiveSteps,
-      services: services.map((name) => serviceApplication(name, config)),
+      services: services.flatMap((name) =>
+        serviceApplications(name, config, syncPolicy, this.guardedKinds, this.driftPolicy),
+      ),
     });
+
+    if (config.drift.controller.enabled) {
+      this.driftController = new DriftController(this.platformChart, 'DriftController', {
+        environment: env,
+        policy: this.driftPolicy,
+        namespace: convergeNs,
+        image: config.drift.controller.image,
+        namespacedKinds: Object.fromEntries(namespaces.map((ns) => [ns, SERVICE_KINDS])),
+        clusterKinds: [{ group: '', kind: 'Namespace' }],
+      });
+    }
   }
+}
+
+/**
+ * A service's Applications. When the drift policy holds some kinds for approval, the service is
+ * split: one Application self-heals everything else, a "guarded" one renders the held kinds with
+ * self-heal off and pruning confirmed by hand, and notifies the policy's medium-severity targets
+ * when it drifts. The drift controller heals the harmless fields of the guarded kinds itself.
+ */
+export function serviceApplications(
+  name: string,
+  config: PlatformConfig,
+  syncPolicy: SyncPolicy,
+  guardedKinds: readonly string[],
+  policy: DriftPolicySpec,
+): ServiceApplication[] {
+  const base = serviceApplication(name, config);
+  if (guardedKinds.length === 0 || !syncPolicy.automated) return [base];
+  return [
+    { ...base, values: { ...base.values, converge: { skipKinds: [...guardedKinds] } } },
+    {
+      ...base,
+      part: 'guarded',
+      values: { ...base.values, converge: { renderKinds: [...guardedKinds] } },
+      syncPolicy: syncPolicy.with({
+        selfHeal: false,
+        extraSyncOptions: [...(syncPolicy.toProps().extraSyncOptions ?? []), 'Prune=confirm'],
+      }),
+      notifications: policy.notify.medium.map((target) => subscriptionFor('on-out-of-sync', target)),
+    },
+  ];
 }
 
 /** The Application inputs of one service: its chart, revision and the values the platform sets. */
@@ -115,6 +190,10 @@ export function serviceApplication(name: string, config: PlatformConfig): Servic
     chartPath: service.chart ?? `charts/${name}`,
     values: serviceValues(name, service, config),
     externalCanaryWeights: service.canary?.weightsManagedExternally ?? false,
+    // An autoscaler owns the stable replica count.
+    ignoreDifferences: service.autoscaling
+      ? [{ group: 'apps', kind: 'Deployment', name, jsonPointers: ['/spec/replicas'] }]
+      : undefined,
   };
 }
 
@@ -147,6 +226,7 @@ export function serviceValues(
           header: canary.header,
         }
       : { enabled: false },
+    ...(service.autoscaling ? { autoscaling: { enabled: true, ...service.autoscaling } } : {}),
   };
   const model = config.services['model-service'];
   if (name === 'app-service' && model && !('modelService' in service.values)) {

@@ -25,8 +25,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function render(service: string, env: string, values: object, namespace: string): KubeObject[] {
-  const file = join(work, `${service}-${env}.json`);
+function render(
+  service: string,
+  label: string,
+  values: object,
+  namespace: string,
+  env = label,
+): KubeObject[] {
+  const file = join(work, `${service}-${label}.json`);
   writeFileSync(file, JSON.stringify(values));
   const out = helm([
     'template',
@@ -57,9 +63,34 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
       source: { helm: { valuesObject: Record<string, unknown>; valueFiles: string[] } };
     };
     const config = loaded.config.services[service];
+    // A split service has a guarded part too; together the parts render the whole chart.
+    const parts = platform.applicationSet.applications.filter(
+      (a) => a.metadata.labels?.['converge.dev/service'] === service,
+    );
     let objects: KubeObject[];
+    let byPart: KubeObject[][];
     beforeAll(() => {
-      objects = render(service, env, spec.source.helm.valuesObject, spec.destination.namespace);
+      byPart = parts.map((part) => {
+        const p = part.spec as typeof spec;
+        return render(
+          service,
+          `${env}-${part.metadata.name}`,
+          p.source.helm.valuesObject,
+          p.destination.namespace,
+          env,
+        );
+      });
+      objects = byPart.flat();
+    });
+
+    it('splits into parts that render disjoint kinds, guarded ones where the drift policy holds', () => {
+      const kinds = byPart.map((objs) => new Set(objs.map((o) => o.kind)));
+      for (let i = 0; i < kinds.length; i++)
+        for (let j = i + 1; j < kinds.length; j++)
+          for (const k of kinds[i]) expect(kinds[j].has(k)).toBe(false);
+      const guarded = parts.findIndex((p) => p.metadata.labels?.['converge.dev/part'] === 'guarded');
+      expect(guarded >= 0).toBe(platform.guardedKinds.length > 0);
+      if (guarded >= 0) expect([...kinds[guarded]].sort()).toEqual([...platform.guardedKinds].sort());
     });
     const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
 

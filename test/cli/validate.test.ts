@@ -242,8 +242,12 @@ describe('converge validate', () => {
     log.mockRestore();
     expect(code).toBe(0);
     expect(lines.join('\n')).toMatch(
-      /staging: \d+ objects and 2 generated Applications; \d+ checked against Kubernetes v1\.36\.3 schemas/,
+      /staging: \d+ objects and 4 generated Applications; \d+ checked against Kubernetes v1\.36\.3 schemas/,
     );
     expect(lines.join('\n')).toContain('no violations');
+    expect(lines.join('\n')).toMatch(/5 +service-exposure-changed +.*medium +hold-for-approval/);
+    expect(lines.join('\n')).toContain(
+      'Guarded kinds (their Applications do not self-heal; the drift controller applies the policy): Service, Deployment',
+    );
   });
 });

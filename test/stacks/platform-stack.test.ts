@@ -99,7 +99,8 @@ const nameOf = (o: KubeObject) =>
 jest.setTimeout(60_000);
 
 describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
-  const objects = synthesizeEnvironment(env).files.flatMap((f) => f.objects);
+  const synthesized = synthesizeEnvironment(env);
+  const objects = synthesized.files.flatMap((f) => f.objects);
   let run: Run;
   beforeAll(async () => {
     run = await runProgram(env, stackConfig(env), objects.length);
@@ -146,7 +147,7 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
       argocdVersion: expect.stringMatching(/^v3\./),
       project: env,
       applicationSet: `${env}-services`,
-      applications: [`${env}-app-service`, `${env}-model-service`],
+      applications: synthesized.platform.applicationSet.applications.map((a) => a.metadata.name),
       resourceCount: objects.length,
     });
   });

@@ -17,7 +17,10 @@ metadata:
     {{- include "service-base.labels" $root | nindent 4 }}
     version: {{ .track }}
 spec:
+  {{- /* With an autoscaler the stable replica count is its to set. */}}
+  {{- if or $canary (not $v.autoscaling.enabled) }}
   replicas: {{ ternary $v.canary.replicaCount $v.replicaCount $canary }}
+  {{- end }}
   revisionHistoryLimit: 5
   strategy:
     type: RollingUpdate

@@ -45,3 +45,18 @@ are out of range or do not split 100. Hand edits of values files meet the same r
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Whether this release renders a kind. Converge may split a service into a self-healing Argo CD
+Application and a guarded one (self-heal off, for kinds whose drift waits for approval); each
+renders its share of the chart through converge.renderKinds or converge.skipKinds.
+Call with (list <root context> "Kind"); renders "true" or nothing.
+*/}}
+{{- define "service-base.renders" -}}
+{{- $root := index . 0 -}}
+{{- $kind := index . 1 -}}
+{{- $c := $root.Values.converge | default dict -}}
+{{- $only := $c.renderKinds | default list -}}
+{{- $skip := $c.skipKinds | default list -}}
+{{- if and (or (empty $only) (has $kind $only)) (not (has $kind $skip)) -}}true{{- end -}}
+{{- end -}}

@@ -1,0 +1,122 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { GroupKind } from '../argocd/argocd-project';
+import { LABELS, PART_OF } from '../constants';
+import { isDnsLabel, isIntegerInRange, isNonEmptyString, validate } from '../validators';
+import { DriftPolicy, DriftPolicySpec } from './drift-policy';
+import { DRIFT_RECORD } from './drift-record-crd';
+
+export interface DriftControllerProps {
+  readonly environment: string;
+  readonly policy: DriftPolicySpec;
+  /** Kinds the controller reads and heals, by namespace. */
+  readonly namespacedKinds: Readonly<Record<string, readonly GroupKind[]>>;
+  /** Cluster-scoped kinds it reads (never writes). @default none */
+  readonly clusterKinds?: readonly GroupKind[];
+  /** @default "converge-system" */
+  readonly namespace?: string;
+  /** Image with the `converge` command, helm and git. */
+  readonly image: string;
+  /** @default 9464 */
+  readonly metricsPort?: number;
+}
+
+/** RBAC kinds are read but never written: healing them would need the escalate and bind verbs. */
+const READ_ONLY_GROUPS = new Set(['rbac.authorization.k8s.io']);
+
+const resourceOf = (gk: GroupKind) =>
+  kplus.ApiResource.custom({ apiGroup: gk.group, resourceType: `${gk.kind.toLowerCase()}s` });
+
+/**
+ * The drift controller running in the cluster (`converge watch --in-cluster`): a Deployment with
+ * least-privilege RBAC. It may read and heal exactly the kinds the platform manages, in the
+ * namespaces it manages them in; it may create audit records but never change or delete one.
+ */
+export class DriftController extends Construct {
+  public readonly namespace: string;
+  public readonly serviceAccount: kplus.ServiceAccount;
+  public readonly deployment: kplus.Deployment;
+
+  constructor(scope: Construct, id: string, props: DriftControllerProps) {
+    super(scope, id);
+    this.namespace = validate('namespace', props.namespace ?? 'converge-system', isDnsLabel);
+    validate('image', props.image, isNonEmptyString);
+    const port = validate(
+      'metricsPort',
+      props.metricsPort ?? 9464,
+      isIntegerInRange(1024, 65535, 'use 9464, the usual metrics port'),
+    );
+    const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: 'converge-drift' };
+
+    new DriftPolicy(this, 'Policy', { policy: props.policy, namespace: this.namespace });
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: 'converge-drift', namespace: this.namespace, labels },
+      automountToken: true,
+    });
+
+    const own = new kplus.Role(this, 'RecordsRole', {
+      metadata: { name: 'converge-drift-records', namespace: this.namespace, labels },
+    });
+    own.allow(
+      ['create', 'get', 'list', 'watch'],
+      kplus.ApiResource.custom({ apiGroup: DRIFT_RECORD.group, resourceType: DRIFT_RECORD.plural }),
+    );
+    own.allow(['get', 'list', 'watch'], kplus.ApiResource.CONFIG_MAPS);
+    own.bind(this.serviceAccount);
+
+    for (const [namespace, kinds] of Object.entries(props.namespacedKinds).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
+      validate('namespacedKinds', namespace, isDnsLabel);
+      const role = new kplus.Role(this, `Role-${namespace}`, {
+        metadata: { name: 'converge-drift', namespace, labels },
+      });
+      const writable = kinds.filter((gk) => !READ_ONLY_GROUPS.has(gk.group));
+      const readOnly = kinds.filter((gk) => READ_ONLY_GROUPS.has(gk.group));
+      if (writable.length)
+        role.allow(['get', 'list', 'watch', 'create', 'patch', 'delete'], ...writable.map(resourceOf));
+      if (readOnly.length) role.allow(['get', 'list', 'watch'], ...readOnly.map(resourceOf));
+      role.allow(['create', 'patch'], kplus.ApiResource.EVENTS);
+      role.bind(this.serviceAccount);
+    }
+    if (props.clusterKinds?.length) {
+      const read = new kplus.ClusterRole(this, 'ClusterRead', {
+        metadata: { name: `converge-drift-${props.environment}`, labels },
+      });
+      read.allow(['get', 'list', 'watch'], ...props.clusterKinds.map(resourceOf));
+      read.bind(this.serviceAccount);
+    }
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: 'converge-drift', namespace: this.namespace, labels },
+      replicas: 1,
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: true,
+      securityContext: { ensureNonRoot: true, user: 10001, group: 10001, fsGroup: 10001 },
+      containers: [
+        {
+          name: 'controller',
+          image: props.image,
+          args: ['watch', '--env', props.environment, '--in-cluster', '--metrics-port', String(port)],
+          ports: [{ name: 'metrics', number: port }],
+          securityContext: {
+            ensureNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            user: 10001,
+            group: 10001,
+          },
+          resources: {
+            cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+            memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+          },
+          liveness: kplus.Probe.fromHttpGet('/metrics', { port }),
+          readiness: kplus.Probe.fromHttpGet('/metrics', { port }),
+          volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp') }],
+        },
+      ],
+    });
+  }
+}
