@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 // `converge`: synth, validation and drift reports, thin over the library.
 // Commands load their modules lazily, so `--help` and start-up stay fast.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, isInputError, UsageError } from './errors';
 
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
 
 function envOption() {
   return new Option('-e, --env <env>', `environment: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory();
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < -1 || n > 65535)
+    throw new InvalidArgumentError(
+      `it is ${JSON.stringify(value)}; use a whole number (a port 0-65535, -1 for none)`,
+    );
+  return n;
 }
 
 function stacksDirOption() {
@@ -73,6 +82,69 @@ export function buildProgram(): Command {
         stacksDir: opts.stacksDir,
       });
     });
+
+  program
+    .command('watch')
+    .description(
+      'run the drift controller: watch, classify by policy, heal / hold / heal and page, record, serve metrics',
+    )
+    .addOption(envOption())
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--in-cluster', "use the pod's service account (for the in-cluster Deployment)")
+    .addOption(
+      new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (-1: none)')
+        .default('9464')
+        .argParser(port),
+    )
+    .addOption(
+      new Option('--resync <seconds>', 're-render the desired state and re-check everything this often')
+        .default('60')
+        .argParser(port),
+    )
+    .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
+    .addOption(stacksDirOption())
+    .action(async (opts) => {
+      const { watch } = await import('./commands/watch');
+      process.exitCode = await watch({
+        env: opts.env,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        inCluster: opts.inCluster,
+        metricsPort: opts.metricsPort,
+        resyncSeconds: opts.resync,
+        chartsDir: opts.chartsDir,
+        stacksDir: opts.stacksDir,
+      });
+    });
+
+  for (const [name, decision, what] of [
+    ['approve', 'approved', 'approve a held drift: the controller heals it'],
+    ['reject', 'rejected', 'reject a held drift: the live change is accepted and recorded, never healed'],
+  ] as const) {
+    program
+      .command(`${name} <id>`)
+      .description(what)
+      .addOption(envOption())
+      .option('--by <name>', 'who decides (default: $USER)')
+      .option('--reason <text>', 'why, for the audit record')
+      .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context (default: the current one)')
+      .addOption(stacksDirOption())
+      .action(async (id: string, opts) => {
+        const { decide } = await import('./commands/decide');
+        process.exitCode = await decide({
+          id,
+          decision,
+          env: opts.env,
+          by: opts.by,
+          reason: opts.reason,
+          kubeconfig: opts.kubeconfig,
+          context: opts.context,
+          stacksDir: opts.stacksDir,
+        });
+      });
+  }
 
   program.addHelpText(
     'after',

@@ -36,6 +36,7 @@ export function driftTable(
   const rows = findings.map((f) => {
     const status = f.application ? argo.get(f.application) : undefined;
     return [
+      f.id,
       describeRef(f.object),
       f.change,
       f.fields.map(describeField).join('; '),

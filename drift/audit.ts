@@ -1,0 +1,137 @@
+import { DRIFT_RECORD, DriftEvent } from '../constructs/drift/drift-record-crd';
+import { ChangeType, DriftAction, FieldChange, Severity } from '../constructs/drift/drift-policy';
+import { DriftFinding, ObjectRef } from './engine';
+import { KubeApiError, KubeClient } from './kube-client';
+
+/*
+ * The audit trail: one DriftRecord per drift and per action, created once and never changed.
+ * Record names are derived from the drift id and the event, so writing the same record twice
+ * (after a restart, say) is a no-op rather than a duplicate.
+ */
+
+export interface AuditRecord {
+  readonly driftId: string;
+  readonly event: DriftEvent;
+  readonly environment: string;
+  readonly object: ObjectRef;
+  readonly application?: string;
+  readonly change?: ChangeType;
+  readonly fields?: readonly FieldChange[];
+  readonly severity?: Severity;
+  readonly action?: DriftAction;
+  readonly rule?: string;
+  readonly who?: string;
+  readonly onset?: string;
+  /** When the event happened (RFC 3339). */
+  readonly at: string;
+  /** Who took the action: `converge`, `argocd`, or a person. */
+  readonly actor: string;
+  readonly outcome?: string;
+  readonly detail?: string;
+  /** Heal attempts are numbered, so each one gets its own record. */
+  readonly attempt?: number;
+}
+
+/** Annotating a drifted object with this key and the drift id approves its heal. */
+export const APPROVE_ANNOTATION = 'converge.dev/approve';
+
+export const recordName = (driftId: string, event: DriftEvent, attempt?: number) =>
+  `${driftId}-${event}${attempt ? `-${attempt}` : ''}`;
+
+const API_VERSION = `${DRIFT_RECORD.group}/${DRIFT_RECORD.version}`;
+
+/** Values are stored as given; very large ones (whole objects) are cut to keep records small. */
+function compactFields(fields: readonly FieldChange[] | undefined): FieldChange[] | undefined {
+  const cut = (v: unknown) => {
+    const text = JSON.stringify(v);
+    return text !== undefined && text.length > 2000 ? `${text.slice(0, 1997)}...` : v;
+  };
+  return fields?.map((f) => ({ path: f.path, from: cut(f.from), to: cut(f.to) }));
+}
+
+export function recordFromFinding(
+  finding: DriftFinding,
+  event: DriftEvent,
+  environment: string,
+  at: Date,
+  actor: string,
+  extra: Partial<AuditRecord> = {},
+): AuditRecord {
+  return {
+    driftId: finding.id,
+    event,
+    environment,
+    object: finding.object,
+    application: finding.application,
+    change: finding.change,
+    fields: finding.fields,
+    severity: finding.severity,
+    action: finding.action,
+    rule: finding.rule,
+    who: finding.who,
+    onset: finding.onset,
+    at: at.toISOString(),
+    actor,
+    ...extra,
+  };
+}
+
+export class AuditLog {
+  /** Records this process created (not those that already existed). */
+  public created = 0;
+
+  constructor(
+    private readonly client: KubeClient,
+    public readonly namespace: string,
+  ) {}
+
+  /** Creates the record; `false` when it already existed (the write is idempotent). */
+  public async record(rec: AuditRecord): Promise<boolean> {
+    const name = recordName(rec.driftId, rec.event, rec.attempt);
+    const { attempt, ...spec } = rec;
+    const body = {
+      apiVersion: API_VERSION,
+      kind: DRIFT_RECORD.kind,
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { 'converge.dev/drift-id': rec.driftId, 'converge.dev/event': rec.event },
+      },
+      spec: {
+        ...spec,
+        fields: compactFields(spec.fields),
+        ...(attempt ? { detail: `${spec.detail ? `${spec.detail}; ` : ''}attempt ${attempt}` } : {}),
+      },
+    };
+    try {
+      await this.client.request(
+        'POST',
+        await this.client.path(API_VERSION, DRIFT_RECORD.kind, this.namespace),
+        body,
+      );
+      this.created++;
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 409) return false;
+      throw err;
+    }
+  }
+
+  /** Every record in the namespace, oldest first. */
+  public async list(): Promise<(AuditRecord & { name: string })[]> {
+    const { items } = await this.client.request<{
+      items: {
+        metadata: { name: string; namespace: string; creationTimestamp: string };
+        spec: AuditRecord;
+      }[];
+    }>('GET', await this.client.path(API_VERSION, DRIFT_RECORD.kind, this.namespace));
+    return items
+      .filter((i) => i.metadata.namespace === this.namespace)
+      .map((i) => ({ ...i.spec, name: i.metadata.name }))
+      .sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name));
+  }
+
+  public async path(): Promise<string> {
+    return this.client.path(API_VERSION, DRIFT_RECORD.kind, this.namespace);
+  }
+}
