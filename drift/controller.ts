@@ -66,6 +66,7 @@ export class DriftController {
   private desired!: DesiredSnapshot;
   private desiredByKey = new Map<string, DesiredObject>();
   private readonly live = new Map<string, KubeObject>();
+  private readonly tombstones = new Map<string, string>();
   private readonly active = new Map<string, ActiveDrift>();
   private readonly accepted = new Map<string, string>();
   private readonly history = new Map<string, KeyHistory>();
@@ -201,8 +202,13 @@ export class DriftController {
           rv = obj.metadata.resourceVersion ?? rv;
           const full = { ...obj, apiVersion: kind.apiVersion, kind: kind.kind };
           const key = objectKey(full);
-          if (type === 'DELETED') this.live.delete(key);
-          else this.live.set(key, full);
+          if (type === 'DELETED') {
+            this.live.delete(key);
+            this.tombstones.set(key, obj.metadata.resourceVersion ?? '');
+          } else {
+            this.live.set(key, full);
+            this.tombstones.delete(key);
+          }
           this.stats.events++;
           this.enqueue(key);
         },
@@ -268,6 +274,7 @@ export class DriftController {
     return findDrift(desired ? [desired] : [], liveMap, this.desired.policy, {
       managedNamespaces: this.desired.managedNamespaces,
       addedKinds: new Set(SERVICE_KINDS.map((gk) => gk.kind)),
+      tombstones: this.tombstones,
     })[0];
   }
 
@@ -295,7 +302,9 @@ export class DriftController {
       if (active && !finding) await this.restored(key, active, nowMs);
       return;
     }
-    if (active && active.finding.id !== finding.id) {
+    // A deletion still unhealed after a restart is the same drift, though its tombstone was lost.
+    const sameDrift = active && (active.finding.id === finding.id || (active.finding.change === 'deleted' && finding.change === 'deleted'));
+    if (active && !sameDrift) {
       // The drift changed shape (more fields, other values): the old one ends here, a new one starts.
       await this.write(active, 'restored', 'converge', {
         outcome: 'superseded by a new drift of the same object',
@@ -386,17 +395,6 @@ export class DriftController {
       const wait = h.nextHealAt - nowMs;
       setTimeout(() => this.enqueue(key), wait).unref();
       return;
-    }
-    if (h.heals.length >= policy.alertAfter && !h.alerted) {
-      h.alerted = true;
-      const detail = `healed ${h.heals.length} times in ${Math.round(window / 1000)} s; now waiting up to ${policy.max} between heals`;
-      await this.write(active, 'recurring', 'converge', { outcome: detail });
-      await this.o.notifier.notify({
-        kind: 'recurring',
-        environment: this.desired.environment,
-        finding: { ...active.finding, severity: 'high' },
-        detail,
-      });
     }
     const attempt = active.heals + 1;
     try {

@@ -85,12 +85,20 @@ export interface FindDriftOptions {
   readonly managedNamespaces?: ReadonlySet<string>;
   /** Kinds checked for additions. @default the kinds desired in those namespaces */
   readonly addedKinds?: ReadonlySet<string>;
+  /** Last resourceVersion of deleted objects, by key (from watch DELETED events). */
+  readonly tombstones?: ReadonlyMap<string, string>;
 }
 
-export function driftId(ref: ObjectRef, change: ChangeType, fields: readonly FieldChange[]): string {
+/**
+ * A drift's id: the object, the change, the drifted values and the object's version (generation,
+ * or resourceVersion for kinds without one). The same drift seen twice, or after a restart, keeps
+ * its id; the same change made again later is a new drift with a new id.
+ */
+export function driftId(ref: ObjectRef, change: ChangeType, fields: readonly FieldChange[], occurrence = ''): string {
   const h = createHash('sha256');
   h.update(objectKey(ref));
   h.update(change);
+  h.update(occurrence);
   for (const f of [...fields].sort((a, b) => a.path.localeCompare(b.path)))
     h.update(`${f.path}=${JSON.stringify(f.to) ?? ''}`);
   return `d-${h.digest('hex').slice(0, 12)}`;

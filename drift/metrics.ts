@@ -1,5 +1,5 @@
 import { createServer, Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The drift controller's Prometheus metrics, on their own registry. */
 export class DriftMetrics {
@@ -27,6 +27,11 @@ export class DriftMetrics {
     help: 'Drifts held for a human to approve or reject.',
     registers: [this.registry],
   });
+
+  constructor() {
+    // Process metrics (resident memory, event loop lag) show the controller stays bounded.
+    collectDefaultMetrics({ register: this.registry, prefix: 'converge_drift_controller_' });
+  }
 
   /** Serves `/metrics` on the port (0 picks a free one); resolves with the server. */
   public serve(port: number, host = '0.0.0.0'): Promise<Server> {

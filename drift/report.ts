@@ -24,6 +24,7 @@ export function driftTable(
 ): string {
   const withArgo = argo.size > 0;
   const headers = [
+    'ID',
     'OBJECT',
     'CHANGE',
     'FIELDS (GIT → LIVE)',

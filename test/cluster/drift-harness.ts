@@ -1,0 +1,107 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AuditRecord } from '../../drift/audit';
+import { KubeClient } from '../../drift/kube-client';
+import { loadKubeConfig } from '../../drift/live-state';
+import { KUBECONFIG, ROOT, waitFor } from './harness';
+
+/* Helpers for the drift controller's end-to-end tests: a webhook receiver, the controller as a process, its records. */
+
+export interface Received {
+  readonly at: number;
+  readonly body: { type: string; summary: string; drift: { id: string; severity: string; object: { kind: string; name: string } } };
+}
+
+/** A webhook receiver on loopback that keeps every JSON payload with its arrival time. */
+export class WebhookReceiver {
+  public readonly received: Received[] = [];
+  private server?: Server;
+
+  public async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        this.received.push({ at: performance.now(), body: JSON.parse(body) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+  }
+
+  public stop(): void {
+    this.server?.close();
+  }
+}
+
+/** `converge watch` as a real process, so it can be killed and restarted. */
+export class WatchProcess {
+  private child?: ChildProcess;
+  public output = '';
+  public readonly metricsPort: number;
+
+  constructor(
+    private readonly stacksDir: string,
+    private readonly env: string,
+    metricsPort: number,
+  ) {
+    this.metricsPort = metricsPort;
+  }
+
+  public start(extraEnv: Record<string, string> = {}): void {
+    this.output = '';
+    this.child = spawn(
+      'node',
+      [join(ROOT, 'dist', 'cli', 'main.js'), 'watch', '--env', this.env, '--stacks-dir', this.stacksDir, '--kubeconfig', KUBECONFIG, '--metrics-port', String(this.metricsPort), '--resync', '30'],
+      { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stdout!.on('data', (d) => (this.output += d));
+    this.child.stderr!.on('data', (d) => (this.output += d));
+  }
+
+  public async ready(): Promise<void> {
+    await waitFor('drift controller ready', async () => this.output.includes('initial check done') || (this.child?.exitCode !== null && this.child?.exitCode !== undefined ? Promise.reject(new Error(this.output)) : false), {
+      timeoutMs: 120_000,
+    });
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash or an evicted pod would end. */
+  public async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child!.once('exit', r));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  public async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child!.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  public async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+  }
+
+  public async metric(name: string): Promise<number> {
+    const line = (await this.metrics()).split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line ? Number(line.split(' ').pop()) : NaN;
+  }
+}
+
+export const auditClient = () => new KubeClient(loadKubeConfig({ kubeconfig: KUBECONFIG }));
+
+export async function records(client: KubeClient, namespace = 'converge-system'): Promise<(AuditRecord & { name: string; created: string })[]> {
+  const { items } = await client.list<{ metadata: { name: string; namespace: string; creationTimestamp: string }; spec: AuditRecord }>('converge.dev/v1alpha1', 'DriftRecord');
+  return items.filter((i) => i.metadata.namespace === namespace).map((i) => ({ ...i.spec, name: i.metadata.name, created: i.metadata.creationTimestamp }));
+}
+
+/** The records of the drift of one object since a moment, by event. */
+export async function recordsFor(client: KubeClient, kind: string, name: string, sinceIso: string) {
+  return (await records(client)).filter((r) => r.object.kind === kind && r.object.name === name && r.at >= sinceIso);
+}
