@@ -202,6 +202,11 @@ const driftSchema = z.strictObject({
       ).default(3),
     })
     .prefault({}),
+  /**
+   * Guarded Applications prune and delete only with a human's confirmation (Prune=confirm,
+   * Delete=confirm). Deleting them, `pulumi destroy` included, then waits for that approval.
+   */
+  confirmDeletion: z.boolean().default(false),
   /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
   controller: z
     .strictObject({

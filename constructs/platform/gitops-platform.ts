@@ -152,7 +152,7 @@ export class GitOpsPlatform extends Construct {
 /**
  * A service's Applications. When the drift policy holds some kinds for approval, the service is
  * split: one Application self-heals everything else, a "guarded" one renders the held kinds with
- * self-heal off and pruning confirmed by hand, and notifies the policy's medium-severity targets
+ * self-heal off (and, with drift.confirmDeletion, prune and delete confirmed by hand), and notifies the policy's medium-severity targets
  * when it drifts. The drift controller heals the harmless fields of the guarded kinds itself.
  */
 export function serviceApplications(
@@ -172,7 +172,10 @@ export function serviceApplications(
       values: { ...base.values, converge: { renderKinds: [...guardedKinds] } },
       syncPolicy: syncPolicy.with({
         selfHeal: false,
-        extraSyncOptions: [...(syncPolicy.toProps().extraSyncOptions ?? []), 'Prune=confirm'],
+        extraSyncOptions: [
+          ...(syncPolicy.toProps().extraSyncOptions ?? []),
+          ...(config.drift.confirmDeletion ? ['Prune=confirm', 'Delete=confirm'] : []),
+        ],
       }),
       notifications: policy.notify.medium.map((target) => subscriptionFor('on-out-of-sync', target)),
     },
