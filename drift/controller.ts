@@ -408,6 +408,18 @@ export class DriftController {
           : Math.min(durationMs(policy.max), durationMs(policy.initial) * 2 ** (h.heals.length - 2));
       h.nextHealAt = nowMs + delay;
       await this.write(active, 'healed', 'converge', { attempt, outcome: 'desired fields applied' });
+      if (h.heals.length >= policy.alertAfter && !h.alerted) {
+        // Something keeps undoing the heals: say so once, rather than healing in a hot loop.
+        h.alerted = true;
+        const detail = `healed ${h.heals.length} times in ${Math.round(window / 1000)} s; next heals wait ${delay / 1000} s and up to ${policy.max}`;
+        await this.write(active, 'recurring', 'converge', { outcome: detail });
+        await this.o.notifier.notify({
+          kind: 'recurring',
+          environment: this.desired.environment,
+          finding: { ...active.finding, severity: 'high' },
+          detail,
+        });
+      }
     } catch (err) {
       await this.write(active, 'heal-failed', 'converge', { attempt, outcome: (err as Error).message });
       setTimeout(() => this.enqueue(key), durationMs(policy.initial)).unref();

@@ -146,8 +146,12 @@ export function findDrift(
             onset: liveObj?.metadata.creationTimestamp as string | undefined,
           }
         : who(liveObj, fields);
+    const occurrence =
+      change === 'deleted'
+        ? (options.tombstones?.get(objectKey(ref)) ?? '')
+        : String(liveObj?.metadata.generation ?? liveObj?.metadata.resourceVersion ?? '');
     findings.push({
-      id: driftId(ref, change, fields),
+      id: driftId(ref, change, fields, occurrence),
       object: ref,
       application,
       change,
