@@ -290,6 +290,11 @@ export class DriftController {
       recordFromFinding(active.finding, event, this.desired.environment, this.now, actor, extra),
     );
     active.events.add(name);
+    if (process.env.CONVERGE_FAULT_PAUSE_AFTER === event) {
+      // Fault injection for the restart tests: freeze right after this record, until killed.
+      this.log(`paused after recording ${event} (CONVERGE_FAULT_PAUSE_AFTER)`);
+      await new Promise<never>(() => undefined);
+    }
   }
 
   private async check(key: string): Promise<void> {
