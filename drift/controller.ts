@@ -308,7 +308,10 @@ export class DriftController {
       return;
     }
     // A deletion still unhealed after a restart is the same drift, though its tombstone was lost.
-    const sameDrift = active && (active.finding.id === finding.id || (active.finding.change === 'deleted' && finding.change === 'deleted'));
+    const sameDrift =
+      active &&
+      (active.finding.id === finding.id ||
+        (active.finding.change === 'deleted' && finding.change === 'deleted'));
     if (active && !sameDrift) {
       // The drift changed shape (more fields, other values): the old one ends here, a new one starts.
       await this.write(active, 'restored', 'converge', {

@@ -94,7 +94,12 @@ export interface FindDriftOptions {
  * or resourceVersion for kinds without one). The same drift seen twice, or after a restart, keeps
  * its id; the same change made again later is a new drift with a new id.
  */
-export function driftId(ref: ObjectRef, change: ChangeType, fields: readonly FieldChange[], occurrence = ''): string {
+export function driftId(
+  ref: ObjectRef,
+  change: ChangeType,
+  fields: readonly FieldChange[],
+  occurrence = '',
+): string {
   const h = createHash('sha256');
   h.update(objectKey(ref));
   h.update(change);

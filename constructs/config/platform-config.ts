@@ -316,6 +316,8 @@ export const platformConfigSchema = z
     for (const severity of ['low', 'medium', 'high'] as const) {
       for (const [i, target] of config.drift.notify[severity].entries()) {
         const [service, name] = target.split(':');
+        // Malformed targets already have their own error.
+        if (!['webhook', 'slack', 'pagerduty', 'email'].includes(service)) continue;
         const missing =
           service === 'webhook'
             ? !(name in config.notifications.webhooks)

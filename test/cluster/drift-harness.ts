@@ -12,7 +12,11 @@ import { KUBECONFIG, ROOT, waitFor } from './harness';
 
 export interface Received {
   readonly at: number;
-  readonly body: { type: string; summary: string; drift: { id: string; severity: string; object: { kind: string; name: string } } };
+  readonly body: {
+    type: string;
+    summary: string;
+    drift: { id: string; severity: string; object: { kind: string; name: string } };
+  };
 }
 
 /** A webhook receiver on loopback that keeps every JSON payload with its arrival time. */
@@ -56,7 +60,20 @@ export class WatchProcess {
     this.output = '';
     this.child = spawn(
       'node',
-      [join(ROOT, 'dist', 'cli', 'main.js'), 'watch', '--env', this.env, '--stacks-dir', this.stacksDir, '--kubeconfig', KUBECONFIG, '--metrics-port', String(this.metricsPort), '--resync', '30'],
+      [
+        join(ROOT, 'dist', 'cli', 'main.js'),
+        'watch',
+        '--env',
+        this.env,
+        '--stacks-dir',
+        this.stacksDir,
+        '--kubeconfig',
+        KUBECONFIG,
+        '--metrics-port',
+        String(this.metricsPort),
+        '--resync',
+        '30',
+      ],
       { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child.stdout!.on('data', (d) => (this.output += d));
@@ -64,9 +81,17 @@ export class WatchProcess {
   }
 
   public async ready(): Promise<void> {
-    await waitFor('drift controller ready', async () => this.output.includes('initial check done') || (this.child?.exitCode !== null && this.child?.exitCode !== undefined ? Promise.reject(new Error(this.output)) : false), {
-      timeoutMs: 120_000,
-    });
+    await waitFor(
+      'drift controller ready',
+      async () =>
+        this.output.includes('initial check done') ||
+        (this.child?.exitCode !== null && this.child?.exitCode !== undefined
+          ? Promise.reject(new Error(this.output))
+          : false),
+      {
+        timeoutMs: 120_000,
+      },
+    );
   }
 
   /** Kills the process at once (SIGKILL), as a crash or an evicted pod would end. */
@@ -89,19 +114,31 @@ export class WatchProcess {
   }
 
   public async metric(name: string): Promise<number> {
-    const line = (await this.metrics()).split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    const line = (await this.metrics())
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line ? Number(line.split(' ').pop()) : NaN;
   }
 }
 
 export const auditClient = () => new KubeClient(loadKubeConfig({ kubeconfig: KUBECONFIG }));
 
-export async function records(client: KubeClient, namespace = 'converge-system'): Promise<(AuditRecord & { name: string; created: string })[]> {
-  const { items } = await client.list<{ metadata: { name: string; namespace: string; creationTimestamp: string }; spec: AuditRecord }>('converge.dev/v1alpha1', 'DriftRecord');
-  return items.filter((i) => i.metadata.namespace === namespace).map((i) => ({ ...i.spec, name: i.metadata.name, created: i.metadata.creationTimestamp }));
+export async function records(
+  client: KubeClient,
+  namespace = 'converge-system',
+): Promise<(AuditRecord & { name: string; created: string })[]> {
+  const { items } = await client.list<{
+    metadata: { name: string; namespace: string; creationTimestamp: string };
+    spec: AuditRecord;
+  }>('converge.dev/v1alpha1', 'DriftRecord');
+  return items
+    .filter((i) => i.metadata.namespace === namespace)
+    .map((i) => ({ ...i.spec, name: i.metadata.name, created: i.metadata.creationTimestamp }));
 }
 
 /** The records of the drift of one object since a moment, by event. */
 export async function recordsFor(client: KubeClient, kind: string, name: string, sinceIso: string) {
-  return (await records(client)).filter((r) => r.object.kind === kind && r.object.name === name && r.at >= sinceIso);
+  return (await records(client)).filter(
+    (r) => r.object.kind === kind && r.object.name === name && r.at >= sinceIso,
+  );
 }

@@ -5,7 +5,16 @@ import { performance } from 'node:perf_hooks';
 import { dump, load } from 'js-yaml';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { auditClient, records, recordsFor, WatchProcess, WebhookReceiver } from './drift-harness';
-import { clients, Clients, fileOnServer, KUBECONFIG, kubectl, PulumiWorkspace, ROOT, waitFor } from './harness';
+import {
+  clients,
+  Clients,
+  fileOnServer,
+  KUBECONFIG,
+  kubectl,
+  PulumiWorkspace,
+  ROOT,
+  waitFor,
+} from './harness';
 import { settled } from './self-heal';
 
 /*
@@ -29,23 +38,51 @@ const audit = auditClient();
 const timings: Record<string, Record<string, number>> = {};
 
 const expectOk = (r: { code: number; stdout: string; stderr: string }) => {
-  if (r.code !== 0) throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  if (r.code !== 0)
+    throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
 };
 const since = () => new Date(Date.now() - 1000).toISOString();
 const ms = (iso: string, t0Iso: string) => Date.parse(iso) - Date.parse(t0Iso);
-const replicas = async () => (await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: NS })).spec?.replicas;
-const scale = (n: number) => c.apps.patchNamespacedDeploymentScale({ name: 'app-service', namespace: NS, body: { spec: { replicas: n } } }, merge);
-const serviceType = async () => (await c.core.readNamespacedService({ name: 'app-service', namespace: NS })).spec?.type;
-const exposeService = () => c.core.patchNamespacedService({ name: 'app-service', namespace: NS, body: { spec: { type: 'NodePort' } } }, merge);
+const replicas = async () =>
+  (await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: NS })).spec?.replicas;
+const scale = (n: number) =>
+  c.apps.patchNamespacedDeploymentScale(
+    { name: 'app-service', namespace: NS, body: { spec: { replicas: n } } },
+    merge,
+  );
+const serviceType = async () =>
+  (await c.core.readNamespacedService({ name: 'app-service', namespace: NS })).spec?.type;
+const exposeService = () =>
+  c.core.patchNamespacedService(
+    { name: 'app-service', namespace: NS, body: { spec: { type: 'NodePort' } } },
+    merge,
+  );
 const converge = (...args: string[]) =>
-  execFileSync('node', [join(ROOT, 'dist', 'cli', 'main.js'), ...args, '--env', 'staging', '--stacks-dir', ws.dir, '--kubeconfig', KUBECONFIG], { encoding: 'utf8' });
+  execFileSync(
+    'node',
+    [
+      join(ROOT, 'dist', 'cli', 'main.js'),
+      ...args,
+      '--env',
+      'staging',
+      '--stacks-dir',
+      ws.dir,
+      '--kubeconfig',
+      KUBECONFIG,
+    ],
+    { encoding: 'utf8' },
+  );
 
 async function waitRecord(kind: string, name: string, event: string, from: string) {
   return (
-    await waitFor(`${kind}/${name} ${event} record`, async () => (await recordsFor(audit, kind, name, from)).find((r) => r.event === event), {
-      timeoutMs: 120_000,
-      intervalMs: 100,
-    })
+    await waitFor(
+      `${kind}/${name} ${event} record`,
+      async () => (await recordsFor(audit, kind, name, from)).find((r) => r.event === event),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+      },
+    )
   ).value;
 }
 
@@ -54,7 +91,9 @@ beforeAll(async () => {
   hook = new WebhookReceiver();
   const url = await hook.start();
   ws = new PulumiWorkspace('staging');
-  const doc = load(fileOnServer('stacks/Pulumi.staging.yaml')) as { config: Record<string, Record<string, unknown>> };
+  const doc = load(fileOnServer('stacks/Pulumi.staging.yaml')) as {
+    config: Record<string, Record<string, unknown>>;
+  };
   const platform = doc.config['converge:platform'] as {
     git: { revision: string };
     notifications: { webhooks?: Record<string, { url: string }> };
@@ -66,7 +105,12 @@ beforeAll(async () => {
   ws.writeConfig(dump(doc));
   await ws.init();
   expectOk(await ws.run(['up', '--yes', '--skip-preview']));
-  for (const app of ['staging-app-service', 'staging-app-service-guarded', 'staging-model-service', 'staging-model-service-guarded']) {
+  for (const app of [
+    'staging-app-service',
+    'staging-app-service-guarded',
+    'staging-model-service',
+    'staging-model-service-guarded',
+  ]) {
     await settled(c, app, 300_000);
   }
   controller = new WatchProcess(ws.dir, 'staging', 29465);
@@ -88,11 +132,19 @@ describe('drift handling by severity', () => {
     const t0 = performance.now();
     const at = new Date().toISOString();
     await scale(5);
-    const { ms: restoreMs } = await waitFor('replicas back to 2', async () => (await replicas()) === 2, { intervalMs: 20 });
+    const { ms: restoreMs } = await waitFor('replicas back to 2', async () => (await replicas()) === 2, {
+      intervalMs: 20,
+    });
     const detected = await waitRecord('Deployment', 'app-service', 'detected', from);
     const restored = await waitRecord('Deployment', 'app-service', 'restored', from);
     const healed = await waitRecord('Deployment', 'app-service', 'healed', from);
-    expect(detected).toMatchObject({ severity: 'low', action: 'heal', rule: 'replicas-scaled', change: 'modified', fields: [{ path: '/spec/replicas', from: 2, to: 5 }] });
+    expect(detected).toMatchObject({
+      severity: 'low',
+      action: 'heal',
+      rule: 'replicas-scaled',
+      change: 'modified',
+      fields: [{ path: '/spec/replicas', from: 2, to: 5 }],
+    });
     expect(healed.actor).toBe('converge');
     expect(restored.driftId).toBe(detected.driftId);
     timings.scale = { detectMs: ms(detected.at, at), restoreMs, measuredFromMs: performance.now() - t0 };
@@ -103,7 +155,12 @@ describe('drift handling by severity', () => {
     const at = new Date().toISOString();
     await exposeService();
     const held = await waitRecord('Service', 'app-service', 'held', from);
-    expect(held).toMatchObject({ severity: 'medium', action: 'hold-for-approval', rule: 'service-exposure-changed', fields: [{ path: '/spec/type', from: 'ClusterIP', to: 'NodePort' }] });
+    expect(held).toMatchObject({
+      severity: 'medium',
+      action: 'hold-for-approval',
+      rule: 'service-exposure-changed',
+      fields: [{ path: '/spec/type', from: 'ClusterIP', to: 'NodePort' }],
+    });
     // Held: nothing heals it, neither Converge nor Argo CD (its Application does not self-heal).
     await new Promise((r) => setTimeout(r, 4000));
     expect(await serviceType()).toBe('NodePort');
@@ -111,13 +168,23 @@ describe('drift handling by severity', () => {
     expect(hook.received.some((r) => r.body.type === 'drift' && r.body.drift.id === held.driftId)).toBe(true);
 
     const approvedAt = performance.now();
-    expect(converge('approve', held.driftId, '--by', 'alice', '--reason', 'exposed by mistake')).toContain(`${held.driftId} approved by alice`);
-    const { ms: afterApproval } = await waitFor('Service back to ClusterIP', async () => (await serviceType()) === 'ClusterIP', { intervalMs: 20 });
+    expect(converge('approve', held.driftId, '--by', 'alice', '--reason', 'exposed by mistake')).toContain(
+      `${held.driftId} approved by alice`,
+    );
+    const { ms: afterApproval } = await waitFor(
+      'Service back to ClusterIP',
+      async () => (await serviceType()) === 'ClusterIP',
+      { intervalMs: 20 },
+    );
     const approved = await waitRecord('Service', 'app-service', 'approved', from);
     await waitRecord('Service', 'app-service', 'restored', from);
     expect(approved).toMatchObject({ actor: 'alice', detail: 'exposed by mistake' });
     expect(await controller.metric('converge_drift_pending_approvals')).toBe(0);
-    timings.serviceType = { detectMs: ms((await waitRecord('Service', 'app-service', 'detected', from)).at, at), restoreAfterApprovalMs: afterApproval, approvalToRestoreMs: performance.now() - approvedAt };
+    timings.serviceType = {
+      detectMs: ms((await waitRecord('Service', 'app-service', 'detected', from)).at, at),
+      restoreAfterApprovalMs: afterApproval,
+      approvalToRestoreMs: performance.now() - approvedAt,
+    };
   });
 
   it('restores a deleted Secret at once and pages, then reports recovery (high)', async () => {
@@ -129,21 +196,40 @@ describe('drift handling by severity', () => {
       'Secret back',
       async () => {
         try {
-          return !(await c.core.readNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' })).metadata?.deletionTimestamp;
+          return !(
+            await c.core.readNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' })
+          ).metadata?.deletionTimestamp;
         } catch {
           return false;
         }
       },
       { intervalMs: 20 },
     );
-    const page = await waitFor('emergency notification', async () => hook.received.slice(before).find((r) => r.body.type === 'drift' && r.body.drift.object.kind === 'Secret'), { intervalMs: 10 });
-    const recovered = await waitFor('recovered notification', async () => hook.received.slice(before).find((r) => r.body.type === 'recovered' && r.body.drift.object.kind === 'Secret'));
+    const page = await waitFor(
+      'emergency notification',
+      async () =>
+        hook.received
+          .slice(before)
+          .find((r) => r.body.type === 'drift' && r.body.drift.object.kind === 'Secret'),
+      { intervalMs: 10 },
+    );
+    const recovered = await waitFor('recovered notification', async () =>
+      hook.received
+        .slice(before)
+        .find((r) => r.body.type === 'recovered' && r.body.drift.object.kind === 'Secret'),
+    );
     expect(page.value.body.drift.severity).toBe('high');
-    expect(page.value.body.summary).toContain('[high] Secret/argocd/argocd-notifications-secret in staging drifted from Git (deleted)');
+    expect(page.value.body.summary).toContain(
+      '[high] Secret/argocd/argocd-notifications-secret in staging drifted from Git (deleted)',
+    );
     const paged = await waitRecord('Secret', 'argocd-notifications-secret', 'paged', from);
     expect(paged.outcome).toContain('webhook:drift-test: sent');
     await waitRecord('Secret', 'argocd-notifications-secret', 'restored', from);
-    timings.secretDeleted = { restoreMs, notifyMs: page.value.at - t0, recoveredNoticeMs: recovered.value.at - t0 };
+    timings.secretDeleted = {
+      restoreMs,
+      notifyMs: page.value.at - t0,
+      recoveredNoticeMs: recovered.value.at - t0,
+    };
   });
 
   it('keeps a rejected change and records the decision, healing nothing', async () => {
@@ -154,9 +240,16 @@ describe('drift handling by severity', () => {
     await waitRecord('Service', 'app-service', 'rejected', from);
     await new Promise((r) => setTimeout(r, 4000));
     expect(await serviceType()).toBe('NodePort');
-    expect((await recordsFor(audit, 'Service', 'app-service', from)).map((r) => r.event).sort()).toEqual(['detected', 'held', 'rejected']);
+    expect((await recordsFor(audit, 'Service', 'app-service', from)).map((r) => r.event).sort()).toEqual([
+      'detected',
+      'held',
+      'rejected',
+    ]);
     // Put it back by hand, as the owner of the change would.
-    await c.core.patchNamespacedService({ name: 'app-service', namespace: NS, body: { spec: { type: 'ClusterIP' } } }, merge);
+    await c.core.patchNamespacedService(
+      { name: 'app-service', namespace: NS, body: { spec: { type: 'ClusterIP' } } },
+      merge,
+    );
     await waitFor('Service ClusterIP', async () => (await serviceType()) === 'ClusterIP');
   });
 
@@ -170,27 +263,38 @@ describe('drift handling by severity', () => {
       stderr = String((err as { stderr: string }).stderr);
     }
     expect(status).toBe(2);
-    expect(stderr.trim()).toBe('converge: drift d-000000000000 has no record in converge-system; list held drifts with `converge drift --env staging`');
+    expect(stderr.trim()).toBe(
+      'converge: drift d-000000000000 has no record in converge-system; list held drifts with `converge drift --env staging`',
+    );
   });
 });
 
 describe('restart safety', () => {
-  it.each(['detected', 'healed'])('finishes a remediation after being killed right after recording "%s", without lost or duplicated records', async (event) => {
-    await controller.stop();
-    controller.start({ CONVERGE_FAULT_PAUSE_AFTER: event });
-    await controller.ready();
-    const from = since();
-    await scale(6);
-    const first = await waitRecord('Deployment', 'app-service', event, from);
-    await controller.kill();
-    controller.start();
-    await controller.ready();
-    await waitFor('replicas back to 2', async () => (await replicas()) === 2);
-    await waitRecord('Deployment', 'app-service', 'restored', from);
-    await new Promise((r) => setTimeout(r, 1500));
-    const mine = (await recordsFor(audit, 'Deployment', 'app-service', from)).filter((r) => r.driftId === first.driftId);
-    expect(mine.map((r) => r.name.slice(first.driftId.length + 1)).sort()).toEqual(['detected', 'healed-1', 'restored']);
-  });
+  it.each(['detected', 'healed'])(
+    'finishes a remediation after being killed right after recording "%s", without lost or duplicated records',
+    async (event) => {
+      await controller.stop();
+      controller.start({ CONVERGE_FAULT_PAUSE_AFTER: event });
+      await controller.ready();
+      const from = since();
+      await scale(6);
+      const first = await waitRecord('Deployment', 'app-service', event, from);
+      await controller.kill();
+      controller.start();
+      await controller.ready();
+      await waitFor('replicas back to 2', async () => (await replicas()) === 2);
+      await waitRecord('Deployment', 'app-service', 'restored', from);
+      await new Promise((r) => setTimeout(r, 1500));
+      const mine = (await recordsFor(audit, 'Deployment', 'app-service', from)).filter(
+        (r) => r.driftId === first.driftId,
+      );
+      expect(mine.map((r) => r.name.slice(first.driftId.length + 1)).sort()).toEqual([
+        'detected',
+        'healed-1',
+        'restored',
+      ]);
+    },
+  );
 });
 
 describe('load and misbehaviour', () => {
@@ -211,7 +315,10 @@ describe('load and misbehaviour', () => {
     kubectl(['apply', '-f', '-'], JSON.stringify(list));
     const { ms: recordMs } = await waitFor(
       '1000 held drifts recorded',
-      async () => (await records(audit)).filter((r) => r.event === 'held' && r.object.name.startsWith('burst-') && r.at >= from).length === 1000,
+      async () =>
+        (await records(audit)).filter(
+          (r) => r.event === 'held' && r.object.name.startsWith('burst-') && r.at >= from,
+        ).length === 1000,
       { timeoutMs: 300_000, intervalMs: 1000 },
     );
     const rssAfter = await controller.metric('converge_drift_controller_process_resident_memory_bytes');
@@ -220,8 +327,17 @@ describe('load and misbehaviour', () => {
     expect(new Set(all.map((r) => r.name)).size).toBe(all.length);
     expect(rssAfter - rssBefore).toBeLessThan(200 * 1024 * 1024);
     kubectl(['delete', 'configmap', '-n', NS, '-l', 'burst=yes', '--wait=false']);
-    await waitFor('1000 drifts over', async () => (await controller.metric('converge_drift_pending_approvals')) === 0, { timeoutMs: 300_000, intervalMs: 1000 });
-    timings.burst = { recordAllMs: recordMs, sinceApplyMs: performance.now() - t0, rssBeforeMb: rssBefore / 2 ** 20, rssAfterMb: rssAfter / 2 ** 20 };
+    await waitFor(
+      '1000 drifts over',
+      async () => (await controller.metric('converge_drift_pending_approvals')) === 0,
+      { timeoutMs: 300_000, intervalMs: 1000 },
+    );
+    timings.burst = {
+      recordAllMs: recordMs,
+      sinceApplyMs: performance.now() - t0,
+      rssBeforeMb: rssBefore / 2 ** 20,
+      rssAfterMb: rssAfter / 2 ** 20,
+    };
   });
 
   it('backs off from a drift that keeps coming back, and alerts once', async () => {
@@ -234,7 +350,10 @@ describe('load and misbehaviour', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     // The last change stays until the backed-off heal comes.
-    await waitFor('replicas back to 2', async () => (await replicas()) === 2, { timeoutMs: 600_000, intervalMs: 500 });
+    await waitFor('replicas back to 2', async () => (await replicas()) === 2, {
+      timeoutMs: 600_000,
+      intervalMs: 500,
+    });
     const mine = await recordsFor(audit, 'Deployment', 'app-service', from);
     const heals = mine.filter((r) => r.event === 'healed');
     expect(heals.length).toBeGreaterThanOrEqual(2);

@@ -321,6 +321,60 @@ describe('converge synth: bad stack config', () => {
       [set(['argocd', 'resourceExclusions'], [{ apiGroups: ['cilium.io'], kinds: [] }])],
       ['argocd.resourceExclusions[0].kinds is []; it needs at least 1 entries'],
     ],
+    [
+      'a drift rule action is unknown',
+      [
+        set(
+          ['drift', 'rules'],
+          [{ name: 'scale', match: { kind: 'Deployment' }, severity: 'low', action: 'revert' }],
+        ),
+      ],
+      ['drift.rules[0].action is "revert"; allowed: heal, hold-for-approval, heal-and-page, ignore'],
+    ],
+    [
+      'a drift rule severity is unknown',
+      [set(['drift', 'rules'], [{ name: 'scale', match: {}, severity: 'urgent', action: 'heal' }])],
+      ['drift.rules[0].severity is "urgent"; allowed: low, medium, high'],
+    ],
+    [
+      'a drift field is not a JSON pointer',
+      [
+        set(
+          ['drift', 'rules'],
+          [{ name: 'scale', match: { fields: ['spec.replicas'] }, severity: 'low', action: 'heal' }],
+        ),
+      ],
+      ['drift.rules[0].match.fields[0] is "spec.replicas"; it must be a JSON pointer starting with "/"'],
+    ],
+    [
+      'a drift value pattern is not a regular expression',
+      [
+        set(
+          ['drift', 'rules'],
+          [{ name: 'img', match: { valueNotMatching: '([' }, severity: 'high', action: 'heal-and-page' }],
+        ),
+      ],
+      ['drift.rules[0].match.valueNotMatching is "(["; it is not a valid regular expression'],
+    ],
+    [
+      'a drift notification target names an undeclared webhook',
+      [set(['drift', 'notify', 'high'], ['webhook:oncall'])],
+      ['drift.notify.high[0] is "webhook:oncall"; it names a webhook webhook that is not declared'],
+    ],
+    [
+      'a drift notification target is malformed',
+      [set(['drift', 'notify', 'medium'], ['teams:general'])],
+      [
+        'drift.notify.medium[0] is "teams:general"; it must be "slack:<channel>", "pagerduty", "email:<address>" or "webhook:<name>"',
+      ],
+    ],
+    [
+      'autoscaling allows fewer maximum than minimum replicas',
+      [set(['services', 'app-service', 'autoscaling'], { minReplicas: 4, maxReplicas: 2 })],
+      [
+        'services.app-service.autoscaling.maxReplicas is {"minReplicas":4,"maxReplicas":2,"cpuUtilization":70}; maxReplicas must be at least minReplicas',
+      ],
+    ],
   ])('fails when %s', async (_name, mutate, parts) => {
     expectOneLine(await run(['synth', '--env', 'dev'], { mutate }), 'Pulumi.dev.yaml', ...parts);
   });

@@ -10,7 +10,12 @@ const desired: KubeObject = {
     template: {
       spec: {
         containers: [
-          { name: 'web', image: 'ghcr.io/example-org/web:1', resources: { limits: { cpu: '500m', memory: '1Gi' } }, ports: [{ containerPort: 8080 }] },
+          {
+            name: 'web',
+            image: 'ghcr.io/example-org/web:1',
+            resources: { limits: { cpu: '500m', memory: '1Gi' } },
+            ports: [{ containerPort: 8080 }],
+          },
           { name: 'sidecar', image: 'ghcr.io/example-org/proxy:1' },
         ],
       },
@@ -21,9 +26,16 @@ const desired: KubeObject = {
 function live(overrides: (obj: Record<string, any>) => void = () => undefined): KubeObject {
   // The server adds defaults, status and metadata; containers come back in another order.
   const obj: Record<string, any> = JSON.parse(JSON.stringify(desired));
-  obj.metadata = { ...obj.metadata, uid: 'u1', resourceVersion: '42', generation: 3, annotations: { 'deployment.kubernetes.io/revision': '1' } };
+  obj.metadata = {
+    ...obj.metadata,
+    uid: 'u1',
+    resourceVersion: '42',
+    generation: 3,
+    annotations: { 'deployment.kubernetes.io/revision': '1' },
+  };
   obj.spec.template.spec.containers.reverse();
-  for (const c of obj.spec.template.spec.containers) Object.assign(c, { terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' });
+  for (const c of obj.spec.template.spec.containers)
+    Object.assign(c, { terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' });
   obj.spec.template.spec.containers[1].resources.limits.cpu = '0.5';
   obj.spec.strategy = { type: 'RollingUpdate' };
   obj.status = { replicas: 2 };
@@ -36,7 +48,7 @@ describe('diffObject', () => {
     expect(diffObject(desired, live())).toEqual([]);
   });
 
-  it('reports a changed field with Git\'s value and the live one, matching named list items by name', () => {
+  it("reports a changed field with Git's value and the live one, matching named list items by name", () => {
     const fields = diffObject(
       desired,
       live((o) => {
@@ -46,7 +58,11 @@ describe('diffObject', () => {
     );
     expect(fields).toEqual([
       { path: '/spec/replicas', from: 2, to: 5 },
-      { path: '/spec/template/spec/containers/1/image', from: 'ghcr.io/example-org/web:1', to: 'evil.example.net/web:1' },
+      {
+        path: '/spec/template/spec/containers/1/image',
+        from: 'ghcr.io/example-org/web:1',
+        to: 'evil.example.net/web:1',
+      },
     ]);
   });
 
@@ -55,29 +71,57 @@ describe('diffObject', () => {
       desired,
       live((o) => {
         delete o.metadata.labels.app;
-        o.spec.template.spec.containers = o.spec.template.spec.containers.filter((c: { name: string }) => c.name !== 'sidecar');
+        o.spec.template.spec.containers = o.spec.template.spec.containers.filter(
+          (c: { name: string }) => c.name !== 'sidecar',
+        );
         o.spec.template.spec.containers.push({ name: 'debug', image: 'busybox' });
       }),
     );
-    expect(fields.map((f) => f.path)).toEqual(['/metadata/labels/app', '/spec/template/spec/containers/-', '/spec/template/spec/containers/1']);
+    expect(fields.map((f) => f.path)).toEqual([
+      '/metadata/labels/app',
+      '/spec/template/spec/containers/-',
+      '/spec/template/spec/containers/1',
+    ]);
   });
 
   it('skips fields owned by ignored field managers', () => {
     const scaled = live((o) => {
       o.spec.replicas = 7;
       o.metadata.managedFields = [
-        { manager: 'argocd-controller', operation: 'Apply', time: '2026-11-23T10:00:00Z', fieldsV1: { 'f:spec': { 'f:template': {} } } },
-        { manager: 'horizontal-pod-autoscaler', operation: 'Update', time: '2026-11-23T10:05:00Z', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+        {
+          manager: 'argocd-controller',
+          operation: 'Apply',
+          time: '2026-11-23T10:00:00Z',
+          fieldsV1: { 'f:spec': { 'f:template': {} } },
+        },
+        {
+          manager: 'horizontal-pod-autoscaler',
+          operation: 'Update',
+          time: '2026-11-23T10:05:00Z',
+          fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+        },
       ];
     });
     expect(diffObject(desired, scaled)).toEqual([{ path: '/spec/replicas', from: 2, to: 7 }]);
     expect(diffObject(desired, scaled, ['horizontal-pod-autoscaler'])).toEqual([]);
-    expect(ownerOf(scaled, '/spec/replicas')).toMatchObject({ manager: 'horizontal-pod-autoscaler', time: '2026-11-23T10:05:00Z' });
+    expect(ownerOf(scaled, '/spec/replicas')).toMatchObject({
+      manager: 'horizontal-pod-autoscaler',
+      time: '2026-11-23T10:05:00Z',
+    });
   });
 
   it('resolves keyed list items in managedFields to the live indexes', () => {
     const obj = live((o) => {
-      o.metadata.managedFields = [{ manager: 'kubectl-edit', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { 'f:image': {} } } } } } } }];
+      o.metadata.managedFields = [
+        {
+          manager: 'kubectl-edit',
+          fieldsV1: {
+            'f:spec': {
+              'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { 'f:image': {} } } } },
+            },
+          },
+        },
+      ];
     });
     expect([...ownedPaths(obj, ['kubectl-edit'])]).toEqual(['/spec/template/spec/containers/1/image']);
   });

@@ -14,22 +14,52 @@ const map = (...objs: KubeObject[]) => new Map(objs.map((o) => [objectKey(o), o]
 
 describe('findDrift', () => {
   it('finds nothing when live matches Git', () => {
-    expect(findDrift([{ object: svc('ClusterIP') }, { object: secret }], map(svc('ClusterIP'), secret), policy)).toEqual([]);
+    expect(
+      findDrift([{ object: svc('ClusterIP') }, { object: secret }], map(svc('ClusterIP'), secret), policy),
+    ).toEqual([]);
   });
 
   it('reports modified, deleted and added objects with severity, action, who and onset', () => {
     const changed = svc('LoadBalancer', {
       resourceVersion: '9',
-      managedFields: [{ manager: 'kubectl-patch', operation: 'Update', time: '2026-11-23T10:00:00Z', fieldsV1: { 'f:spec': { 'f:type': {} } } }],
+      managedFields: [
+        {
+          manager: 'kubectl-patch',
+          operation: 'Update',
+          time: '2026-11-23T10:00:00Z',
+          fieldsV1: { 'f:spec': { 'f:type': {} } },
+        },
+      ],
     });
-    const extra: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'debug', namespace: 'dev', managedFields: [{ manager: 'kubectl-create' }] as never } };
-    const findings = findDrift([{ object: svc('ClusterIP'), application: 'dev-web' }, { object: secret }], map(changed, extra), policy, {
-      managedNamespaces: new Set(['dev']),
-      addedKinds: new Set(['ConfigMap']),
-    });
+    const extra: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'debug', namespace: 'dev', managedFields: [{ manager: 'kubectl-create' }] as never },
+    };
+    const findings = findDrift(
+      [{ object: svc('ClusterIP'), application: 'dev-web' }, { object: secret }],
+      map(changed, extra),
+      policy,
+      {
+        managedNamespaces: new Set(['dev']),
+        addedKinds: new Set(['ConfigMap']),
+      },
+    );
     expect(findings).toMatchObject([
-      { change: 'deleted', object: { kind: 'Secret', name: 'db' }, severity: 'high', action: 'heal-and-page', who: 'unknown (object deleted)' },
-      { change: 'added', object: { kind: 'ConfigMap', name: 'debug' }, severity: 'medium', action: 'hold-for-approval', who: 'kubectl-create' },
+      {
+        change: 'deleted',
+        object: { kind: 'Secret', name: 'db' },
+        severity: 'high',
+        action: 'heal-and-page',
+        who: 'unknown (object deleted)',
+      },
+      {
+        change: 'added',
+        object: { kind: 'ConfigMap', name: 'debug' },
+        severity: 'medium',
+        action: 'hold-for-approval',
+        who: 'kubectl-create',
+      },
       {
         change: 'modified',
         application: 'dev-web',
@@ -44,22 +74,55 @@ describe('findDrift', () => {
     expect(DRIFT_EXIT[highestSeverity(findings)!]).toBe(4);
   });
 
-  it('treats values the platform\'s own appliers wrote as normalization, not drift', () => {
+  it("treats values the platform's own appliers wrote as normalization, not drift", () => {
     const normalized = svc('NodePort', {
-      managedFields: [{ manager: 'argocd-controller', operation: 'Apply', time: '2026-11-23T10:00:00Z', fieldsV1: { 'f:spec': { 'f:type': {} } } }],
+      managedFields: [
+        {
+          manager: 'argocd-controller',
+          operation: 'Apply',
+          time: '2026-11-23T10:00:00Z',
+          fieldsV1: { 'f:spec': { 'f:type': {} } },
+        },
+      ],
     });
     expect(findDrift([{ object: svc('ClusterIP') }], map(normalized), policy)).toEqual([]);
   });
 
   it('skips objects the cluster makes in every namespace, and objects other objects own', () => {
-    const rootCa: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'dev', managedFields: [{ manager: 'kube-controller-manager' }] as never } };
-    const owned: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'lock', namespace: 'dev', ownerReferences: [{ uid: 'x' }] as never } };
-    expect(findDrift([], map(rootCa, owned), policy, { managedNamespaces: new Set(['dev']), addedKinds: new Set(['ConfigMap']) })).toEqual([]);
+    const rootCa: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'kube-root-ca.crt',
+        namespace: 'dev',
+        managedFields: [{ manager: 'kube-controller-manager' }] as never,
+      },
+    };
+    const owned: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'lock', namespace: 'dev', ownerReferences: [{ uid: 'x' }] as never },
+    };
+    expect(
+      findDrift([], map(rootCa, owned), policy, {
+        managedNamespaces: new Set(['dev']),
+        addedKinds: new Set(['ConfigMap']),
+      }),
+    ).toEqual([]);
   });
 
   it('gives the same drift the same id, and the same change made again later a new one', () => {
     const at = (generation: number) =>
-      findDrift([{ object: svc('ClusterIP') }], map(svc('NodePort', { generation, managedFields: [{ manager: 'kubectl-patch', fieldsV1: { 'f:spec': { 'f:type': {} } } }] })), policy)[0].id;
+      findDrift(
+        [{ object: svc('ClusterIP') }],
+        map(
+          svc('NodePort', {
+            generation,
+            managedFields: [{ manager: 'kubectl-patch', fieldsV1: { 'f:spec': { 'f:type': {} } } }],
+          }),
+        ),
+        policy,
+      )[0].id;
     expect(at(4)).toBe(at(4));
     expect(at(5)).not.toBe(at(4));
     expect(at(4)).toMatch(/^d-[0-9a-f]{12}$/);

@@ -10,7 +10,10 @@ import {
 } from '../../constructs/drift/drift-policy';
 
 const policy = defaultDriftPolicy(['ghcr.io/example-org/']);
-const deployment = (fields: DriftSubject['fields'], change: DriftSubject['change'] = 'modified'): DriftSubject => ({
+const deployment = (
+  fields: DriftSubject['fields'],
+  change: DriftSubject['change'] = 'modified',
+): DriftSubject => ({
   group: 'apps',
   kind: 'Deployment',
   namespace: 'prod-web',
@@ -21,15 +24,106 @@ const deployment = (fields: DriftSubject['fields'], change: DriftSubject['change
 
 describe('the default drift policy', () => {
   it.each<[string, DriftSubject, string, string, string]>([
-    ['replicas scaled by hand', deployment([{ path: '/spec/replicas', from: 2, to: 5 }]), 'low', 'heal', 'replicas-scaled'],
-    ['a Service switched to LoadBalancer', { group: '', kind: 'Service', name: 'app-service', change: 'modified', fields: [{ path: '/spec/type', from: 'ClusterIP', to: 'LoadBalancer' }] }, 'medium', 'hold-for-approval', 'service-exposure-changed'],
-    ['resource limits changed', deployment([{ path: '/spec/template/spec/containers/0/resources/limits/cpu', from: '1', to: '4' }]), 'medium', 'hold-for-approval', 'resources-changed'],
-    ['a Secret deleted', { group: '', kind: 'Secret', name: 'db', change: 'deleted', fields: [{ path: '' }] }, 'high', 'heal-and-page', 'secret-deleted'],
-    ['RBAC widened', { group: 'rbac.authorization.k8s.io', kind: 'Role', name: 'app', change: 'modified', fields: [{ path: '/rules/0/verbs', from: ['get'], to: ['*'] }] }, 'high', 'heal-and-page', 'rbac-changed'],
-    ['an image from an unknown registry', deployment([{ path: '/spec/template/spec/containers/0/image', from: 'ghcr.io/example-org/app:1', to: 'evil.example.net/app:1' }]), 'high', 'heal-and-page', 'image-from-unknown-registry'],
-    ['an image from the trusted registry', deployment([{ path: '/spec/template/spec/containers/0/image', from: 'ghcr.io/example-org/app:1', to: 'ghcr.io/example-org/app:2' }]), 'low', 'heal', 'fallback'],
-    ['an object created out of band', { group: '', kind: 'ConfigMap', namespace: 'prod-web', name: 'debug', change: 'added', fields: [{ path: '' }] }, 'medium', 'hold-for-approval', 'created-out-of-band'],
-    ['a ConfigMap edited', { group: '', kind: 'ConfigMap', name: 'app-service', change: 'modified', fields: [{ path: '/data/LOG_LEVEL', from: 'info', to: 'debug' }] }, 'low', 'heal', 'fallback'],
+    [
+      'replicas scaled by hand',
+      deployment([{ path: '/spec/replicas', from: 2, to: 5 }]),
+      'low',
+      'heal',
+      'replicas-scaled',
+    ],
+    [
+      'a Service switched to LoadBalancer',
+      {
+        group: '',
+        kind: 'Service',
+        name: 'app-service',
+        change: 'modified',
+        fields: [{ path: '/spec/type', from: 'ClusterIP', to: 'LoadBalancer' }],
+      },
+      'medium',
+      'hold-for-approval',
+      'service-exposure-changed',
+    ],
+    [
+      'resource limits changed',
+      deployment([{ path: '/spec/template/spec/containers/0/resources/limits/cpu', from: '1', to: '4' }]),
+      'medium',
+      'hold-for-approval',
+      'resources-changed',
+    ],
+    [
+      'a Secret deleted',
+      { group: '', kind: 'Secret', name: 'db', change: 'deleted', fields: [{ path: '' }] },
+      'high',
+      'heal-and-page',
+      'secret-deleted',
+    ],
+    [
+      'RBAC widened',
+      {
+        group: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'app',
+        change: 'modified',
+        fields: [{ path: '/rules/0/verbs', from: ['get'], to: ['*'] }],
+      },
+      'high',
+      'heal-and-page',
+      'rbac-changed',
+    ],
+    [
+      'an image from an unknown registry',
+      deployment([
+        {
+          path: '/spec/template/spec/containers/0/image',
+          from: 'ghcr.io/example-org/app:1',
+          to: 'evil.example.net/app:1',
+        },
+      ]),
+      'high',
+      'heal-and-page',
+      'image-from-unknown-registry',
+    ],
+    [
+      'an image from the trusted registry',
+      deployment([
+        {
+          path: '/spec/template/spec/containers/0/image',
+          from: 'ghcr.io/example-org/app:1',
+          to: 'ghcr.io/example-org/app:2',
+        },
+      ]),
+      'low',
+      'heal',
+      'fallback',
+    ],
+    [
+      'an object created out of band',
+      {
+        group: '',
+        kind: 'ConfigMap',
+        namespace: 'prod-web',
+        name: 'debug',
+        change: 'added',
+        fields: [{ path: '' }],
+      },
+      'medium',
+      'hold-for-approval',
+      'created-out-of-band',
+    ],
+    [
+      'a ConfigMap edited',
+      {
+        group: '',
+        kind: 'ConfigMap',
+        name: 'app-service',
+        change: 'modified',
+        fields: [{ path: '/data/LOG_LEVEL', from: 'info', to: 'debug' }],
+      },
+      'low',
+      'heal',
+      'fallback',
+    ],
   ])('classifies %s', (_name, subject, severity, action, rule) => {
     expect(classify(policy, subject)).toEqual({ severity, action, rule });
   });
@@ -40,7 +134,11 @@ describe('the default drift policy', () => {
       { path: '/spec/template/spec/containers/0/resources/limits/memory', from: '1Gi', to: '8Gi' },
     ]);
     expect(classify(policy, subject).rule).toBe('replicas-scaled');
-    expect(classifyFields(policy, subject)).toEqual({ severity: 'medium', action: 'hold-for-approval', rule: 'resources-changed' });
+    expect(classifyFields(policy, subject)).toEqual({
+      severity: 'medium',
+      action: 'hold-for-approval',
+      rule: 'resources-changed',
+    });
   });
 
   it('lets Argo CD self-heal only kinds no rule holds for approval', () => {
@@ -68,31 +166,39 @@ describe('validateDriftPolicy', () => {
   const withRule = (rule: object): DriftPolicySpec => ({ ...policy, rules: [rule as never] });
 
   it('fails when a rule name is not a DNS label', () => {
-    expect(() => validateDriftPolicy(withRule({ name: 'Replicas Scaled', match: {}, severity: 'low', action: 'heal' }))).toThrow(
-      `'drift.rules[0].name' is "Replicas Scaled"; it must be a DNS label`,
-    );
+    expect(() =>
+      validateDriftPolicy(withRule({ name: 'Replicas Scaled', match: {}, severity: 'low', action: 'heal' })),
+    ).toThrow(`'drift.rules[0].name' is "Replicas Scaled"; it must be a DNS label`);
   });
 
   it('fails when two rules share a name', () => {
     const rule = { name: 'twice', match: {}, severity: 'low', action: 'heal' };
-    expect(() => validateDriftPolicy({ ...policy, rules: [rule as never, rule as never] })).toThrow(`'drift.rules[1].name' is "twice"; rule names must be unique`);
+    expect(() => validateDriftPolicy({ ...policy, rules: [rule as never, rule as never] })).toThrow(
+      `'drift.rules[1].name' is "twice"; rule names must be unique`,
+    );
   });
 
   it('fails when a field is not a JSON pointer', () => {
-    expect(() => validateDriftPolicy(withRule({ name: 'r', match: { fields: ['spec.replicas'] }, severity: 'low', action: 'heal' }))).toThrow(
+    expect(() =>
+      validateDriftPolicy(
+        withRule({ name: 'r', match: { fields: ['spec.replicas'] }, severity: 'low', action: 'heal' }),
+      ),
+    ).toThrow(
       `'drift.rules[0].match.fields[0]' is "spec.replicas"; it must be a JSON pointer starting with "/"`,
     );
   });
 
   it('fails when a value pattern is not a regular expression', () => {
-    expect(() => validateDriftPolicy(withRule({ name: 'r', match: { valueNotMatching: '(' }, severity: 'high', action: 'heal-and-page' }))).toThrow(
-      `'drift.rules[0].match.valueNotMatching' is "("; it is not a valid regular expression`,
-    );
+    expect(() =>
+      validateDriftPolicy(
+        withRule({ name: 'r', match: { valueNotMatching: '(' }, severity: 'high', action: 'heal-and-page' }),
+      ),
+    ).toThrow(`'drift.rules[0].match.valueNotMatching' is "("; it is not a valid regular expression`);
   });
 
   it('fails when the action is unknown', () => {
-    expect(() => validateDriftPolicy(withRule({ name: 'r', match: {}, severity: 'low', action: 'revert' }))).toThrow(
-      `'drift.rules[0].action' is "revert"; allowed: heal, hold-for-approval, heal-and-page, ignore`,
-    );
+    expect(() =>
+      validateDriftPolicy(withRule({ name: 'r', match: {}, severity: 'low', action: 'revert' })),
+    ).toThrow(`'drift.rules[0].action' is "revert"; allowed: heal, hold-for-approval, heal-and-page, ignore`);
   });
 });
