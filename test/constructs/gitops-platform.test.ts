@@ -2,6 +2,7 @@ import { App } from 'cdk8s';
 import { GitOpsPlatform } from '../../constructs/platform/gitops-platform';
 import { loadStackConfig } from '../../loaders/stack-config';
 import { MINI_ARGOCD } from '../fixtures/argocd-mini';
+import { KubeObject } from '../../constructs/private/kube-object';
 
 const platformFor = (
   env: string,
@@ -14,7 +15,7 @@ const platformFor = (
     argoCdManifests: { ...MINI_ARGOCD, ha: config.argocd.ha },
   });
 };
-const syncOf = (a: { spec: unknown }) =>
+const syncOf = (a: KubeObject) =>
   (a.spec as { syncPolicy: { automated: { selfHeal: boolean }; syncOptions: string[] } }).syncPolicy;
 
 describe('GitOpsPlatform', () => {

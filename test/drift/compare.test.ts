@@ -1,6 +1,10 @@
 import { diffObject, ownedPaths, ownerOf } from '../../drift/compare';
 import { KubeObject } from '../../constructs/private/kube-object';
 
+// Test fixtures are edited freely; the shape is checked by the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Mutable = any;
+
 const desired: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -23,9 +27,9 @@ const desired: KubeObject = {
   },
 };
 
-function live(overrides: (obj: Record<string, any>) => void = () => undefined): KubeObject {
+function live(overrides: (obj: Mutable) => void = () => undefined): KubeObject {
   // The server adds defaults, status and metadata; containers come back in another order.
-  const obj: Record<string, any> = JSON.parse(JSON.stringify(desired));
+  const obj: Mutable = JSON.parse(JSON.stringify(desired));
   obj.metadata = {
     ...obj.metadata,
     uid: 'u1',
