@@ -7,6 +7,7 @@ module.exports = {
   roots: ['<rootDir>'],
   testMatch: ['**/*.e2e.test.ts'],
   globalSetup: '<rootDir>/global-setup.js',
+  testSequencer: '<rootDir>/sequencer.js',
   globalTeardown: '<rootDir>/global-teardown.js',
   testTimeout: 600_000,
   maxWorkers: 1,
