@@ -162,7 +162,7 @@ describe('the dry run itself', () => {
       dataa: {},
     } as never;
     expect(await dryRunApply(bad)).toMatch(
-      /ConfigMap\/default\/converge-dry-run-probe: .*unknown field "dataa"/,
+      /ConfigMap\/default\/converge-dry-run-probe: .*\.dataa: field not declared in schema/,
     );
   });
 });
