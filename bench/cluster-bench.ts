@@ -1,7 +1,6 @@
 // `npm run bench:cluster`: the dev stack on the local control plane. Prints `pulumi up` times and
 // self-heal times (detect, restore) under the platform's settings and under Argo CD's defaults,
 // side by side. Figures only: nothing here passes or fails on time.
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { formatTable } from '../cli/table';
 import {
@@ -11,6 +10,7 @@ import {
   Clients,
   fileOnServer,
   PulumiWorkspace,
+  restartArgoCdController,
   ROOT,
 } from '../test/cluster/harness';
 import { devScenarios, DriftScenario, measure, percentile, settled } from '../test/cluster/self-heal';
@@ -28,13 +28,6 @@ const ARGOCD_DEFAULTS = {
   CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_FACTOR: '3',
   CONVERGE_ARGOCD_SELF_HEAL_BACKOFF_CAP: '300',
 };
-
-function restartController(extraEnv: Record<string, string>): void {
-  execFileSync('node', [join(ROOT, 'tools', 'cluster.mjs'), 'restart', 'application-controller'], {
-    env: { ...process.env, ...extraEnv },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 /** A sync started by hand resets Argo CD's self-heal backoff, so each isolated trial starts fresh. */
 async function resetBackoff(c: Clients, name: string): Promise<void> {
@@ -121,14 +114,14 @@ async function main() {
       process.stderr.write(
         `\n${label === 'platform' ? "Platform settings (dev's argocd-cm / argocd-cmd-params-cm)" : "Argo CD's defaults"}:\n`,
       );
-      restartController(env);
+      restartArgoCdController(env);
       await settled(c, 'dev-app-service');
       results[label] = {
         isolated: await isolatedTrials(c, scenarios),
         repeated: await repeatedDrift(c, scenarios[0]),
       };
     }
-    restartController({});
+    restartArgoCdController({});
 
     console.log(
       `\npulumi up --stack dev from empty: ${s(up.ms)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,

@@ -204,7 +204,8 @@ export class DriftController {
           const key = objectKey(full);
           if (type === 'DELETED') {
             this.live.delete(key);
-            this.tombstones.set(key, obj.metadata.resourceVersion ?? '');
+            // Only desired objects can drift by deletion; others need no tombstone (memory stays bounded).
+            if (this.desiredByKey.has(key)) this.tombstones.set(key, obj.metadata.resourceVersion ?? '');
           } else {
             this.live.set(key, full);
             this.tombstones.delete(key);
@@ -264,6 +265,8 @@ export class DriftController {
       } catch (err) {
         this.log(`checking ${key} failed: ${(err as Error).message}`);
       }
+      this.o.metrics.activeDrifts.set(this.active.size);
+      this.o.metrics.queueLength.set(this.queue.size);
     }
   }
 

@@ -28,6 +28,17 @@ export class DriftMetrics {
     registers: [this.registry],
   });
 
+  public readonly activeDrifts = new Gauge({
+    name: 'converge_drift_active',
+    help: 'Drifts detected and not yet over (restored, rejected or ignored).',
+    registers: [this.registry],
+  });
+  public readonly queueLength = new Gauge({
+    name: 'converge_drift_queue_length',
+    help: 'Objects waiting to be checked.',
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics (resident memory, event loop lag) show the controller stays bounded.
     collectDefaultMetrics({ register: this.registry, prefix: 'converge_drift_controller_' });

@@ -42,6 +42,9 @@ export class WebhookReceiver {
   }
 }
 
+/** Heap limit of the controller process in the tests (the in-cluster Deployment's limit is 512 MiB). */
+export const HEAP_LIMIT_MB = 192;
+
 /** `converge watch` as a real process, so it can be killed and restarted. */
 export class WatchProcess {
   private child?: ChildProcess;
@@ -74,7 +77,11 @@ export class WatchProcess {
         '--resync',
         '30',
       ],
-      { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // A fixed heap, as a container memory limit would give: unbounded growth would end the process.
+      {
+        env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
@@ -92,6 +99,10 @@ export class WatchProcess {
         timeoutMs: 120_000,
       },
     );
+  }
+
+  public alive(): boolean {
+    return !!this.child && this.child.exitCode === null;
   }
 
   /** Kills the process at once (SIGKILL), as a crash or an evicted pod would end. */

@@ -237,6 +237,17 @@ export function fileOnServer(path: string): string {
   return execFileSync('git', ['--git-dir', BARE_REPO, 'show', `main:${path}`], { encoding: 'utf8' });
 }
 
+/**
+ * Restarts the local Argo CD application-controller so it reads argocd-cm and
+ * argocd-cmd-params-cm again, as the controller's pods would be rolled after a config change.
+ */
+export function restartArgoCdController(extraEnv: NodeJS.ProcessEnv = {}): void {
+  execFileSync('node', [join(ROOT, 'tools', 'cluster.mjs'), 'restart', 'application-controller'], {
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 /** Runs `kubectl` (built by tools/build.mjs) against the local cluster. */
 export function kubectl(args: string[], input?: string): string {
   return execFileSync(join(toolsBinDir(), 'kubectl'), ['--kubeconfig', KUBECONFIG, ...args], {

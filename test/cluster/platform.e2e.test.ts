@@ -12,6 +12,7 @@ import {
   PulumiWorkspace,
   refresh,
   ROOT,
+  restartArgoCdController,
   waitFor,
 } from './harness';
 import { devScenarios, DriftTiming, measure, settled } from './self-heal';
@@ -50,6 +51,8 @@ describe('a. pulumi up --stack dev', () => {
     const up = await ws.run(['up', '--yes', '--skip-preview']);
     expectOk(up);
     console.log(`pulumi up --stack dev from empty: ${(up.ms / 1000).toFixed(1)} s`);
+    // Argo CD reads its controller settings when it starts, as its pods would after a config rollout.
+    restartArgoCdController();
 
     const deployments = (await c.apps.listNamespacedDeployment({ namespace: ARGOCD_NS })).items.map(
       (d) => d.metadata!.name,
