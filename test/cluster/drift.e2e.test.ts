@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dump, load } from 'js-yaml';
@@ -22,6 +22,7 @@ import {
   restartArgoCdController,
   ROOT,
   waitFor,
+  RESULTS_DIR,
 } from './harness';
 import { settled } from './self-heal';
 
@@ -34,7 +35,8 @@ import { settled } from './self-heal';
  * plus restarts in the middle of a remediation, a burst of 1000 drifts, and a drift that keeps coming back.
  */
 
-const TIMINGS_FILE = join(ROOT, 'test', 'cluster', 'drift-timings.json');
+// Measured times, for reports; outside the repo, so runs never dirty the tree.
+const TIMINGS_FILE = join(RESULTS_DIR, 'drift-timings.json');
 const NS = 'staging-web';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -128,6 +130,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
   await controller?.stop();
   if (ws) expectOk(await ws.run(['destroy', '--yes', '--skip-preview']));

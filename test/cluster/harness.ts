@@ -29,6 +29,8 @@ export const KUBECONFIG = join(RUN_DIR, 'kubeconfig');
 export const GIT_URL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
 export const BARE_REPO = join(RUN_DIR, 'git', 'converge.git');
 export const ARGOCD_NS = 'argocd';
+/** Where the suite writes measured times. */
+export const RESULTS_DIR = join(convergeCacheDir(), 'results');
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { synthesizeEnvironment } from '../../cli/environment';
@@ -14,6 +14,7 @@ import {
   ROOT,
   restartArgoCdController,
   waitFor,
+  RESULTS_DIR,
 } from './harness';
 import { devScenarios, DriftTiming, measure, settled } from './self-heal';
 
@@ -25,7 +26,8 @@ import { devScenarios, DriftTiming, measure, settled } from './self-heal';
  */
 
 const STACK_FILE = 'stacks/Pulumi.dev.yaml';
-const TIMINGS_FILE = join(ROOT, 'test', 'cluster', 'self-heal-timings.json');
+// Measured times, for reports; outside the repo, so runs never dirty the tree.
+const TIMINGS_FILE = join(RESULTS_DIR, 'self-heal-timings.json');
 
 let c: Clients;
 let ws: PulumiWorkspace;
@@ -186,7 +188,10 @@ describe('b. Argo CD converges the services from Git', () => {
 
 describe('c. self-heal restores drift', () => {
   const timings: DriftTiming[] = [];
-  afterAll(() => writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2)));
+  afterAll(() => {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
+  });
 
   const git = () => {
     const service = load(fileOnServer(STACK_FILE)) as {
