@@ -11,7 +11,6 @@ import {
   fileOnServer,
   PulumiWorkspace,
   refresh,
-  ROOT,
   restartArgoCdController,
   waitFor,
   RESULTS_DIR,
