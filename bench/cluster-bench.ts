@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { formatTable } from '../cli/table';
 import {
   application,
-  ARGOCD_NS,
   clients,
   Clients,
   fileOnServer,
+  patchApplication,
   PulumiWorkspace,
   restartArgoCdController,
   ROOT,
@@ -33,23 +33,12 @@ const ARGOCD_DEFAULTS = {
 async function resetBackoff(c: Clients, name: string): Promise<void> {
   const app = await application(c, name);
   const revision = (app.status?.sync as { revision?: string } | undefined)?.revision;
-  await c.custom.patchNamespacedCustomObject(
-    {
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace: ARGOCD_NS,
-      plural: 'applications',
-      name,
-      body: {
-        operation: {
-          initiatedBy: { username: 'converge-bench' },
-          sync: { revision, syncStrategy: { hook: {} } },
-        },
-      },
+  await patchApplication(c, name, {
+    operation: {
+      initiatedBy: { username: 'converge-bench' },
+      sync: { revision, syncStrategy: { hook: {} } },
     },
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@kubernetes/client-node').setHeaderOptions('Content-Type', 'application/merge-patch+json'),
-  );
+  });
   await new Promise((r) => setTimeout(r, 500));
   await settled(c, name);
 }

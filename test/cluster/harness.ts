@@ -201,19 +201,17 @@ export async function application(
   })) as KubernetesObject & { spec: Record<string, unknown>; status?: ApplicationStatus };
 }
 
-/** Asks Argo CD to re-read Git now, as a Git webhook would. */
-export async function refresh(c: Clients, name: string): Promise<void> {
+/** Merge-patches an Argo CD Application. */
+export async function patchApplication(c: Clients, name: string, body: object): Promise<void> {
   await c.custom.patchNamespacedCustomObject(
-    {
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace: ARGOCD_NS,
-      plural: 'applications',
-      name,
-      body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
-    },
+    { group: 'argoproj.io', version: 'v1alpha1', namespace: ARGOCD_NS, plural: 'applications', name, body },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+}
+
+/** Asks Argo CD to re-read Git now, as a Git webhook would. */
+export async function refresh(c: Clients, name: string): Promise<void> {
+  await patchApplication(c, name, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
 }
 
 /** Commits files to the Git server's repo (as a developer's push would) and returns the new commit. */
