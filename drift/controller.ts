@@ -5,6 +5,7 @@ import { DriftPolicySpec } from '../constructs/drift/drift-policy';
 import { durationSeconds } from '../constructs/validators';
 import { KubeObject } from '../constructs/private/kube-object';
 import { APPROVE_ANNOTATION, AuditLog, AuditRecord, recordFromFinding } from './audit';
+import { escapePointer, ownerOf } from './compare';
 import { DesiredObject, DriftFinding, findDrift, objectKey, ObjectRef } from './engine';
 import { KubeClient } from './kube-client';
 import { KindRef, uniqueKinds } from './live-state';
@@ -364,8 +365,13 @@ export class DriftController {
     }
     if (active.held) {
       active.held = false;
-      if (!active.events.has('approved'))
-        await this.write(active, 'approved', `annotation ${APPROVE_ANNOTATION}`);
+      if (!active.events.has('approved')) {
+        // Approved by annotating the object: the approver is whoever wrote the annotation.
+        const live = this.live.get(key);
+        const by =
+          live && ownerOf(live, `/metadata/annotations/${escapePointer(APPROVE_ANNOTATION)}`)?.manager;
+        await this.write(active, 'approved', by ?? 'unknown', { detail: `annotation ${APPROVE_ANNOTATION}` });
+      }
       this.o.metrics.pendingApprovals.set(this.pendingApprovals().length);
     }
     if (f.action === 'heal-and-page' && !active.events.has('paged')) {

@@ -266,6 +266,23 @@ describe('drift handling by severity', () => {
     await waitFor('Service ClusterIP', async () => (await serviceType()) === 'ClusterIP');
   });
 
+  it('heals a held drift approved by annotating the object', async () => {
+    const from = since();
+    await exposeService();
+    const held = await waitRecord('Service', 'app-service', 'held', from);
+    kubectl(['annotate', 'service', 'app-service', '-n', NS, `converge.dev/approve=${held.driftId}`]);
+    await waitFor('Service back to ClusterIP', async () => (await serviceType()) === 'ClusterIP', {
+      intervalMs: 50,
+    });
+    const approved = await waitRecord('Service', 'app-service', 'approved', from);
+    expect(approved).toMatchObject({
+      driftId: held.driftId,
+      actor: expect.stringMatching(/^kubectl/),
+      detail: 'annotation converge.dev/approve',
+    });
+    await waitRecord('Service', 'app-service', 'restored', from);
+  });
+
   it('fails when asked to approve a drift that does not exist, with exit code 2', () => {
     let status = 0;
     let stderr = '';
