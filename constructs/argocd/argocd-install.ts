@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../constants';
@@ -161,11 +162,18 @@ export class ArgoCdInstall extends Construct {
       metadata: { name: this.namespace, labels: { [LABELS.partOf]: PART_OF } },
     });
 
+    // Argo CD reads argocd-cmd-params-cm (and some argocd-cm keys) only when it starts: a checksum
+    // in its pod templates rolls the workloads when those settings change.
+    const checksum = createHash('sha256')
+      .update(JSON.stringify([configData['argocd-cmd-params-cm'], reconciliation, jitter]))
+      .digest('hex');
     const objects = new Map<string, ApiObject>();
     for (const upstream of props.manifests.objects) {
       let obj = this.inNamespace(upstream);
       const extra = obj.kind === 'ConfigMap' ? configData[obj.metadata.name] : undefined;
       if (extra) obj = withData(obj, extra, props.resourceExclusions);
+      if (obj.kind === 'Deployment' || obj.kind === 'StatefulSet')
+        obj = withPodAnnotation(obj, CONFIG_CHECKSUM_ANNOTATION, checksum);
       const key = `${obj.kind}/${obj.metadata.name}`;
       objects.set(key, new ApiObject(this, key, obj));
     }
@@ -183,6 +191,24 @@ export class ArgoCdInstall extends Construct {
         : {}),
     };
   }
+}
+
+/** Pod-template annotation that changes whenever Argo CD's start-up settings change. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'converge.dev/argocd-config-checksum';
+
+function withPodAnnotation(obj: KubeObject, key: string, value: string): KubeObject {
+  const spec = obj.spec as { template?: { metadata?: { annotations?: Record<string, string> } } };
+  const template = spec.template ?? {};
+  return {
+    ...obj,
+    spec: {
+      ...spec,
+      template: {
+        ...template,
+        metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, [key]: value } },
+      },
+    },
+  };
 }
 
 /** Argo CD takes these durations as whole seconds, at least 1. */

@@ -1,5 +1,9 @@
 import { load } from 'js-yaml';
-import { ArgoCdInstall, VIRTUAL_SERVICE_HEALTH_LUA } from '../../constructs/argocd/argocd-install';
+import {
+  ArgoCdInstall,
+  CONFIG_CHECKSUM_ANNOTATION,
+  VIRTUAL_SERVICE_HEALTH_LUA,
+} from '../../constructs/argocd/argocd-install';
 import { KubeObject } from '../../constructs/private/kube-object';
 import { MINI_ARGOCD } from '../fixtures/argocd-mini';
 import { ofKind, synthObjects } from '../helpers';
@@ -137,5 +141,32 @@ describe('ArgoCdInstall', () => {
           }),
       ),
     ).toThrow('keys must be "group/Kind"');
+  });
+});
+
+describe('ArgoCdInstall start-up settings', () => {
+  const workload: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'argocd-application-controller' },
+    spec: { template: { metadata: { labels: { a: 'b' } }, spec: { containers: [] } } },
+  };
+  const checksum = (selfHealBackoff: string) => {
+    const objects = synthObjects(
+      (chart) =>
+        new ArgoCdInstall(chart, 'ArgoCd', {
+          manifests: { ...MINI_ARGOCD, objects: [...MINI_ARGOCD.objects, workload] },
+          selfHealBackoff,
+        }),
+    );
+    const sts = objects.find((o) => o.kind === 'StatefulSet')!;
+    return (sts.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata
+      .annotations[CONFIG_CHECKSUM_ANNOTATION];
+  };
+
+  it('rolls Argo CD workloads when the settings it reads at start change', () => {
+    expect(checksum('2s')).toMatch(/^[0-9a-f]{64}$/);
+    expect(checksum('2s')).toBe(checksum('2s'));
+    expect(checksum('5s')).not.toBe(checksum('2s'));
   });
 });
