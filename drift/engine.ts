@@ -90,9 +90,9 @@ export interface FindDriftOptions {
 }
 
 /**
- * A drift's id: the object, the change, the drifted values and the object's version (generation,
- * or resourceVersion for kinds without one). The same drift seen twice, or after a restart, keeps
- * its id; the same change made again later is a new drift with a new id.
+ * A drift's id: the object, the change, the drifted values and when they were written. The same
+ * drift seen twice, or after a restart, keeps its id; the same change made again later is a new
+ * drift with a new id.
  */
 export function driftId(
   ref: ObjectRef,
@@ -151,10 +151,10 @@ export function findDrift(
             onset: liveObj?.metadata.creationTimestamp as string | undefined,
           }
         : who(liveObj, fields);
+    // When the drifted fields were written (or the object made or deleted): unrelated later
+    // writes, such as an approval annotation, keep the id; the same change made again changes it.
     const occurrence =
-      change === 'deleted'
-        ? (options.tombstones?.get(objectKey(ref)) ?? '')
-        : String(liveObj?.metadata.generation ?? liveObj?.metadata.resourceVersion ?? '');
+      change === 'deleted' ? (options.tombstones?.get(objectKey(ref)) ?? '') : (origin.onset ?? '');
     findings.push({
       id: driftId(ref, change, fields, occurrence),
       object: ref,
@@ -205,6 +205,8 @@ export function findDrift(
       (obj.kind === 'ServiceAccount' && obj.metadata.name === 'default')
     )
       continue;
+    // Helm's own release records, on clusters still deployed by hand with Helm.
+    if (obj.kind === 'Secret' && obj.type === 'helm.sh/release.v1') continue;
     add(refOf(obj), undefined, 'added', [{ path: '', from: 'absent', to: 'present' }], obj);
   }
   return findings.sort(

@@ -112,19 +112,40 @@ describe('findDrift', () => {
   });
 
   it('gives the same drift the same id, and the same change made again later a new one', () => {
-    const at = (generation: number) =>
+    const at = (time: string, annotatedAt?: string) =>
       findDrift(
         [{ object: svc('ClusterIP') }],
         map(
           svc('NodePort', {
-            generation,
-            managedFields: [{ manager: 'kubectl-patch', fieldsV1: { 'f:spec': { 'f:type': {} } } }],
+            resourceVersion: annotatedAt ? '2' : '1',
+            managedFields: [
+              {
+                manager: 'kubectl-patch',
+                operation: 'Update',
+                time,
+                fieldsV1: { 'f:spec': { 'f:type': {} } },
+              },
+              ...(annotatedAt
+                ? [
+                    {
+                      manager: 'kubectl-annotate',
+                      operation: 'Update',
+                      time: annotatedAt,
+                      fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:note': {} } } },
+                    },
+                  ]
+                : []),
+            ],
           }),
         ),
         policy,
       )[0].id;
-    expect(at(4)).toBe(at(4));
-    expect(at(5)).not.toBe(at(4));
-    expect(at(4)).toMatch(/^d-[0-9a-f]{12}$/);
+    const first = at('2026-11-23T10:00:00Z');
+    expect(first).toMatch(/^d-[0-9a-f]{12}$/);
+    expect(at('2026-11-23T10:00:00Z')).toBe(first);
+    // An unrelated later write (an approval annotation, say) is still the same drift.
+    expect(at('2026-11-23T10:00:00Z', '2026-11-23T10:05:00Z')).toBe(first);
+    // The same change made again later is a new drift.
+    expect(at('2026-11-23T11:00:00Z')).not.toBe(first);
   });
 });
