@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { AuditRecord } from '../../drift/audit';
 import { KubeClient } from '../../drift/kube-client';
 import { loadKubeConfig } from '../../drift/live-state';
-import { KUBECONFIG, ROOT, waitFor } from './harness';
+import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from './harness';
+import { createWriteStream, mkdirSync } from 'node:fs';
 
 /* Helpers for the drift controller's end-to-end tests: a webhook receiver, the controller as a process, its records. */
 
@@ -83,8 +84,16 @@ export class WatchProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    this.child.stdout!.on('data', (d) => (this.output += d));
-    this.child.stderr!.on('data', (d) => (this.output += d));
+    // Every controller run's output goes to the results folder too, for debugging failures.
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const log = createWriteStream(join(RESULTS_DIR, 'drift-controller.log'), { flags: 'a' });
+    log.write(`--- started ${new Date().toISOString()} ${JSON.stringify(extraEnv)}\n`);
+    const take = (d: Buffer) => {
+      this.output += d;
+      log.write(d);
+    };
+    this.child.stdout!.on('data', take);
+    this.child.stderr!.on('data', take);
   }
 
   public async ready(): Promise<void> {
