@@ -111,7 +111,7 @@ export class DriftController {
     const resync = setInterval(() => void this.resync(), this.o.resyncMs ?? 60_000);
     resync.unref();
     this.timers.push(resync);
-    await this.drain();
+    await this.idle();
   }
 
   public async stop(): Promise<void> {
@@ -123,7 +123,7 @@ export class DriftController {
 
   /** Resolves when everything queued so far has been checked. */
   public async idle(): Promise<void> {
-    while (this.queue.size || this.draining) await (this.draining ?? Promise.resolve());
+    while (!this.stopped && this.draining) await this.draining;
   }
 
   public pendingApprovals(): DriftFinding[] {
@@ -140,7 +140,7 @@ export class DriftController {
     try {
       await this.reloadDesired();
       for (const key of new Set([...this.desiredByKey.keys(), ...this.live.keys()])) this.enqueue(key);
-      await this.drain();
+      await this.idle();
     } catch (err) {
       this.log(`resync failed: ${(err as Error).message}`);
     }
@@ -254,7 +254,16 @@ export class DriftController {
       return;
     }
     this.queue.add(key);
-    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
+    this.kick();
+  }
+
+  /** Starts the one loop that checks queued keys, unless it runs: two loops could act on one key at once. */
+  private kick(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.size) this.kick();
+    });
   }
 
   private async drain(): Promise<void> {
@@ -425,6 +434,7 @@ export class DriftController {
           : Math.min(durationMs(policy.max), durationMs(policy.initial) * 2 ** (h.heals.length - 2));
       h.nextHealAt = nowMs + delay;
       await this.write(active, 'healed', 'converge', { attempt, outcome: 'desired fields applied' });
+      this.log(`healed ${active.finding.id} ${describe(active.finding.object)} (attempt ${attempt})`);
       if (h.heals.length >= policy.alertAfter && !h.alerted) {
         // Something keeps undoing the heals: say so once, rather than healing in a hot loop.
         h.alerted = true;

@@ -153,8 +153,12 @@ export function findDrift(
         : who(liveObj, fields);
     // When the drifted fields were written (or the object made or deleted): unrelated later
     // writes, such as an approval annotation, keep the id; the same change made again changes it.
+    // Writes through /scale carry no time, so the object's generation stands in for it.
+    const generation = liveObj?.metadata.generation as number | undefined;
     const occurrence =
-      change === 'deleted' ? (options.tombstones?.get(objectKey(ref)) ?? '') : (origin.onset ?? '');
+      change === 'deleted'
+        ? (options.tombstones?.get(objectKey(ref)) ?? '')
+        : (origin.onset ?? (generation !== undefined ? `generation ${generation}` : ''));
     findings.push({
       id: driftId(ref, change, fields, occurrence),
       object: ref,

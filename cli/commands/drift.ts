@@ -5,6 +5,7 @@ import { readLiveState, loadKubeConfig, uniqueKinds } from '../../drift/live-sta
 import { ArgoStatus, driftTable } from '../../drift/report';
 import { KubeClient } from '../../drift/kube-client';
 import { SERVICE_KINDS } from '../../constructs/argocd/argocd-project';
+import { LABELS } from '../../constructs/constants';
 
 export interface DriftOptions {
   readonly env: string;
@@ -36,7 +37,7 @@ export async function drift(options: DriftOptions): Promise<number> {
     managedNamespaces: namespaces,
     addedKinds: new Set(SERVICE_KINDS.map((gk) => gk.kind)),
   });
-  const argo = await argoStatuses(client, config.argocd.namespace);
+  const argo = await argoStatuses(client, config.argocd.namespace, config.environment);
   const worst = highestSeverity(findings);
   if (options.output === 'json') {
     console.log(
@@ -75,16 +76,23 @@ export async function drift(options: DriftOptions): Promise<number> {
 const servedVersion = (group: string) =>
   ({ '': 'v1', autoscaling: 'autoscaling/v2' })[group] ?? `${group}/v1`;
 
-/** Sync and health of each Application, when Argo CD runs in the cluster. */
-async function argoStatuses(client: KubeClient, namespace: string): Promise<Map<string, ArgoStatus>> {
+/** Sync and health of the environment's Applications, when Argo CD runs in the cluster. */
+async function argoStatuses(
+  client: KubeClient,
+  namespace: string,
+  environment: string,
+): Promise<Map<string, ArgoStatus>> {
   if (!(await client.resource('argoproj.io/v1alpha1', 'Application'))) return new Map();
   const list = await client.list<{
-    metadata: { name: string; namespace: string };
+    metadata: { name: string; namespace: string; labels?: Record<string, string> };
     status?: { sync?: { status?: string }; health?: { status?: string } };
   }>('argoproj.io/v1alpha1', 'Application');
   return new Map(
     list.items
-      .filter((a) => a.metadata.namespace === namespace)
+      // One cluster may hold several environments: report only this one's Applications.
+      .filter(
+        (a) => a.metadata.namespace === namespace && a.metadata.labels?.[LABELS.environment] === environment,
+      )
       .map((a) => [a.metadata.name, { sync: a.status?.sync?.status, health: a.status?.health?.status }]),
   );
 }

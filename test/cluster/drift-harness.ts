@@ -40,6 +40,8 @@ export class WebhookReceiver {
 
   public stop(): void {
     this.server?.close();
+    // Keep-alive connections from the controller would otherwise hold the test process open.
+    this.server?.closeAllConnections();
   }
 }
 
@@ -61,6 +63,8 @@ export class WatchProcess {
   }
 
   public start(extraEnv: Record<string, string> = {}): void {
+    // Never orphan a running controller: it would keep acting, and keep the test process open.
+    if (this.alive()) throw new Error('the drift controller is still running; stop() or kill() it first');
     this.output = '';
     this.child = spawn(
       'node',
@@ -111,22 +115,26 @@ export class WatchProcess {
   }
 
   public alive(): boolean {
-    return !!this.child && this.child.exitCode === null;
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Kills the process at once (SIGKILL), as a crash or an evicted pod would end. */
   public async kill(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child!.once('exit', r));
     this.child.kill('SIGKILL');
     await exited;
   }
 
+  /** Asks the process to stop (SIGTERM); one stuck in a check (a paused fault) is killed after 10 s. */
   public async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child!.once('exit', r));
-    this.child.kill('SIGTERM');
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const late = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(late);
   }
 
   public async metrics(): Promise<string> {

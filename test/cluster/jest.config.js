@@ -11,6 +11,9 @@ module.exports = {
   globalTeardown: '<rootDir>/global-teardown.js',
   testTimeout: 600_000,
   maxWorkers: 1,
+  // A process a failed test left behind must not hold CI open until its time limit; Jest still
+  // names the leak ("Force exiting Jest").
+  forceExit: true,
   transform: Object.fromEntries(
     Object.entries(base.transform).map(([k, [t, o]]) => [
       k,

@@ -148,4 +148,35 @@ describe('findDrift', () => {
     // The same change made again later is a new drift.
     expect(at('2026-11-23T11:00:00Z')).not.toBe(first);
   });
+
+  it('gives a scale made again a new id, though the scale subresource records no time', () => {
+    // The API server keeps no time on managedFields entries written through /scale.
+    const deployment = (replicas: number, generation: number): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: 'dev',
+        generation,
+        ...(replicas !== 2
+          ? {
+              managedFields: [
+                {
+                  manager: 'kubectl',
+                  operation: 'Update',
+                  subresource: 'scale',
+                  fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+                },
+              ],
+            }
+          : {}),
+      },
+      spec: { replicas },
+    });
+    const idAt = (generation: number) =>
+      findDrift([{ object: deployment(2, 1) }], map(deployment(6, generation)), policy)[0].id;
+    expect(idAt(3)).toBe(idAt(3));
+    // Healed (generation 4), then scaled to the same count again (generation 5): a new drift.
+    expect(idAt(5)).not.toBe(idAt(3));
+  });
 });
