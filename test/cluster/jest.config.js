@@ -11,8 +11,8 @@ module.exports = {
   globalTeardown: '<rootDir>/global-teardown.js',
   testTimeout: 600_000,
   maxWorkers: 1,
-  // A process a failed test left behind must not hold CI open until its time limit; Jest still
-  // names the leak ("Force exiting Jest").
+  // A process a failed test leaves behind must not hold CI open until its time limit.
+  // (`--detectOpenHandles` finds such leaks when debugging.)
   forceExit: true,
   transform: Object.fromEntries(
     Object.entries(base.transform).map(([k, [t, o]]) => [
