@@ -2,7 +2,7 @@
 // then the suite uses it and leaves it running.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { join } = require('node:path');
-const { readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { homedir } = require('node:os');
 
 const root = join(__dirname, '..', '..');
@@ -16,6 +16,8 @@ module.exports = async function globalSetup() {
     execFileSync('node', [join(root, 'tools', 'cluster.mjs'), 'up'], { stdio: 'inherit' });
     writeFileSync(marker, new Date().toISOString());
   } else {
+    // A marker left by an earlier run (or by `npm run demo`) must not stop a cluster we did not start.
+    rmSync(marker, { force: true });
     console.log('\nUsing the local cluster that is already running (tools/cluster.mjs status).');
   }
   // Istio itself is a cluster prerequisite Converge does not install; its CRDs are enough here.
