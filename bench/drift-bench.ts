@@ -139,6 +139,11 @@ async function main() {
     console.log(
       `  converge (list per kind + compare): ${(c / 1000).toFixed(2)} s (${converge.drifted} drifted, ${converge.requests} API requests)`,
     );
+    // Both must have found the same 50 drifted objects, or the figures compare different work.
+    if (kubectlDrifted !== 50 || converge.drifted !== 50)
+      console.log(
+        `  WARNING: expected 50 drifted objects from each; kubectl found ${kubectlDrifted}, converge ${converge.drifted}`,
+      );
     const inProcess = percentile(checkTimes, 50);
     console.log(`  ratio, whole processes: ${(k / c).toFixed(1)}x faster (goal: at least 10x)`);
     console.log(

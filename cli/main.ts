@@ -19,6 +19,13 @@ function port(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 86400)
+    throw new InvalidArgumentError(`it is ${JSON.stringify(value)}; use whole seconds from 1 to 86400`);
+  return n;
+}
+
 function stacksDirOption() {
   return new Option(
     '--stacks-dir <dir>',
@@ -91,7 +98,14 @@ export function buildProgram(): Command {
     .addOption(envOption())
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--in-cluster', "use the pod's service account (for the in-cluster Deployment)")
+    .option(
+      '--in-cluster',
+      "use the pod's service account (for the in-cluster Deployment); implies --namespaced",
+    )
+    .option(
+      '--namespaced',
+      "watch only the services' namespaces, all the in-cluster RBAC allows (default: every namespace)",
+    )
     .addOption(
       new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (-1: none)')
         .default('9464')
@@ -100,7 +114,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--resync <seconds>', 're-render the desired state and re-check everything this often')
         .default('60')
-        .argParser(port),
+        .argParser(seconds),
     )
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
     .addOption(stacksDirOption())
@@ -111,6 +125,7 @@ export function buildProgram(): Command {
         kubeconfig: opts.kubeconfig,
         context: opts.context,
         inCluster: opts.inCluster,
+        namespaced: opts.namespaced,
         metricsPort: opts.metricsPort,
         resyncSeconds: opts.resync,
         chartsDir: opts.chartsDir,
@@ -148,7 +163,7 @@ export function buildProgram(): Command {
 
   program.addHelpText(
     'after',
-    '\nExit codes: 0 success, 1 violations or drift found, 2 bad input.\nDocs: README.md ("Config reference").',
+    '\nExit codes: 0 success, 1 violations (validate) or low drift, 3 medium drift, 4 high drift, 2 bad input.\nDocs: README.md ("Config reference").',
   );
   return program;
 }

@@ -42,6 +42,11 @@ export interface ControllerOptions {
   readonly resyncMs?: number;
   /** Largest number of object keys waiting to be checked; more are dropped and caught by the next resync. */
   readonly maxQueue?: number;
+  /**
+   * Watch only these namespaces (namespaced kinds only, one watch per kind and namespace). The
+   * in-cluster controller's RBAC grants nothing wider. @default every namespace, cluster-scoped kinds too
+   */
+  readonly namespaces?: readonly string[];
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
 }
@@ -68,6 +73,8 @@ export class DriftController {
   private desiredByKey = new Map<string, DesiredObject>();
   private readonly live = new Map<string, KubeObject>();
   private readonly tombstones = new Map<string, string>();
+  /** When the watch saw each desired object deleted: the API server keeps no deletion time. */
+  private readonly deletedAt = new Map<string, string>();
   private readonly active = new Map<string, ActiveDrift>();
   private readonly accepted = new Map<string, string>();
   private readonly history = new Map<string, KeyHistory>();
@@ -99,7 +106,14 @@ export class DriftController {
         kind: gk.kind,
       })),
     );
-    await Promise.all(kinds.map((k) => this.watchKind(k)));
+    const scope = this.o.namespaces;
+    await Promise.all(
+      kinds.map(async (k) => {
+        if (!scope) return this.watchKind(k);
+        const resource = await this.o.client.resource(k.apiVersion, k.kind);
+        if (resource?.namespaced) await Promise.all(scope.map((ns) => this.watchKind(k, ns)));
+      }),
+    );
     await this.watchDecisions();
     for (const key of new Set([
       ...this.desiredByKey.keys(),
@@ -131,7 +145,11 @@ export class DriftController {
   }
 
   private async reloadDesired(): Promise<void> {
-    this.desired = await this.o.loadDesired();
+    const desired = await this.o.loadDesired();
+    const scope = this.o.namespaces && new Set(this.o.namespaces);
+    this.desired = scope
+      ? { ...desired, objects: desired.objects.filter((d) => scope.has(d.object.metadata.namespace ?? '')) }
+      : desired;
     this.desiredByKey = new Map(this.desired.objects.map((d) => [objectKey(d.object), d]));
   }
 
@@ -182,14 +200,31 @@ export class DriftController {
     if (this.active.size) this.log(`resumed ${this.active.size} unfinished drift(s) from the audit trail`);
   }
 
-  private async watchKind(kind: KindRef): Promise<void> {
+  private async watchKind(kind: KindRef, namespace?: string): Promise<void> {
     if (!(await this.o.client.resource(kind.apiVersion, kind.kind))) return;
-    const { items, resourceVersion } = await this.o.client.list<KubeObject>(kind.apiVersion, kind.kind);
+    const { items, resourceVersion } = await this.o.client.list<KubeObject>(
+      kind.apiVersion,
+      kind.kind,
+      '',
+      namespace,
+    );
+    const listed = new Set<string>();
     for (const item of items) {
       const obj = { ...item, apiVersion: kind.apiVersion, kind: kind.kind };
-      this.live.set(objectKey(obj), obj);
+      const key = objectKey(obj);
+      listed.add(key);
+      this.live.set(key, obj);
     }
-    const path = (await this.o.client.path(kind.apiVersion, kind.kind)).replace(/^https?:\/\/[^/]+/, '');
+    // A relist (the watch expired) must also see what was deleted while no watch ran.
+    for (const [key, obj] of this.live) {
+      if (obj.apiVersion !== kind.apiVersion || obj.kind !== kind.kind || listed.has(key)) continue;
+      if (namespace !== undefined && obj.metadata.namespace !== namespace) continue;
+      this.forget(key, obj.metadata.resourceVersion as string | undefined);
+    }
+    const path = (await this.o.client.path(kind.apiVersion, kind.kind, namespace)).replace(
+      /^https?:\/\/[^/]+/,
+      '',
+    );
     const start = async (rv?: string): Promise<void> => {
       if (this.stopped) return;
       const w = await new Watch(this.o.kc).watch(
@@ -204,26 +239,35 @@ export class DriftController {
           const full = { ...obj, apiVersion: kind.apiVersion, kind: kind.kind };
           const key = objectKey(full);
           if (type === 'DELETED') {
-            this.live.delete(key);
-            // Only desired objects can drift by deletion; others need no tombstone (memory stays bounded).
-            if (this.desiredByKey.has(key)) this.tombstones.set(key, obj.metadata.resourceVersion ?? '');
+            this.forget(key, obj.metadata.resourceVersion);
           } else {
             this.live.set(key, full);
             this.tombstones.delete(key);
+            this.deletedAt.delete(key);
+            this.enqueue(key);
           }
           this.stats.events++;
-          this.enqueue(key);
         },
         (err?: unknown) => {
           if (this.stopped) return;
           // Watches end (timeouts, compaction): resume from the last version seen, or relist.
           const expired = err && /410|expired|too old/i.test(String((err as Error).message ?? err));
-          setTimeout(() => void (expired ? this.watchKind(kind) : start(rv)), 500).unref();
+          setTimeout(() => void (expired ? this.watchKind(kind, namespace) : start(rv)), 500).unref();
         },
       );
       this.watches.push(w);
     };
     await start(resourceVersion);
+  }
+
+  /** An object is gone: only desired objects can drift by deletion, so only they keep a tombstone. */
+  private forget(key: string, resourceVersion: string | undefined): void {
+    this.live.delete(key);
+    if (this.desiredByKey.has(key)) {
+      this.tombstones.set(key, resourceVersion ?? '');
+      this.deletedAt.set(key, this.now.toISOString());
+    }
+    this.enqueue(key);
   }
 
   /** Approvals and rejections arrive as audit records written by `converge approve|reject`. */
@@ -318,6 +362,11 @@ export class DriftController {
 
     if (!finding || (this.accepted.get(key) === finding.id && finding.action !== 'ignore')) {
       if (active && !finding) await this.restored(key, active, nowMs);
+      else if (active && active.finding.id === finding?.id && active.events.has('rejected')) {
+        // Rejected: the live change is the decision; the drift is closed, never healed or "recovered".
+        this.active.delete(key);
+        this.o.metrics.pendingApprovals.set(this.pendingApprovals().length);
+      }
       return;
     }
     // A deletion still unhealed after a restart is the same drift, though its tombstone was lost.
@@ -336,7 +385,10 @@ export class DriftController {
     if (!current) {
       current = { finding, detectedAt: nowMs, events: new Set(), heals: 0, held: false, delegated: false };
       this.active.set(key, current);
-      const onset = finding.onset ? Date.parse(finding.onset) : nowMs;
+      // A deletion has no managedFields to date it: the watch's DELETED event is its onset.
+      const onsetIso = finding.onset ?? (finding.change === 'deleted' ? this.deletedAt.get(key) : undefined);
+      if (!finding.onset && onsetIso) current.finding = { ...finding, onset: onsetIso };
+      const onset = onsetIso ? Date.parse(onsetIso) : nowMs;
       this.o.metrics.detected.inc({ severity: finding.severity, kind: finding.object.kind });
       this.o.metrics.timeToDetect.observe(Math.max(0, nowMs - onset) / 1000);
       await this.write(current, 'detected', 'converge');
@@ -424,6 +476,8 @@ export class DriftController {
     }
     const attempt = active.heals + 1;
     try {
+      // Intent first: a crash between the patch and its "healed" record still leaves the heal on record.
+      await this.write(active, 'healing', 'converge', { attempt, outcome: 'applying the desired fields' });
       await new Remediator(this.o.client).heal(active.finding, this.desiredByKey.get(key)?.object);
       active.heals = attempt;
       this.stats.heals++;

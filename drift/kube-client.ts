@@ -111,15 +111,16 @@ export class KubeClient {
     return `${base}${ns}/${resource.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
-  /** Every object of a kind, across all namespaces, in one request. */
+  /** Every object of a kind, across all namespaces (or in one), in one request. */
   public async list<T = Record<string, unknown>>(
     apiVersion: string,
     kind: string,
     query = '',
+    namespace?: string,
   ): Promise<{ items: T[]; resourceVersion?: string }> {
     const list = await this.request<{ items: T[]; metadata?: { resourceVersion?: string } }>(
       'GET',
-      `${await this.path(apiVersion, kind)}${query}`,
+      `${await this.path(apiVersion, kind, namespace)}${query}`,
     );
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion };
   }

@@ -161,6 +161,7 @@ export class Notifier {
           {
             Authorization: `Bearer ${this.env.slackToken}`,
           },
+          slackAccepted,
         );
       }
       case 'pagerduty': {
@@ -191,11 +192,19 @@ export class Notifier {
   }
 }
 
+/** Slack's Web API answers HTTP 200 to failures too: `{ ok: false, error }` says it was not posted. */
+async function slackAccepted(res: Response): Promise<string | undefined> {
+  const reply = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: string };
+  return reply.ok === true ? undefined : `Slack error: ${reply.error ?? 'no "ok" in the reply'}`;
+}
+
 async function post(
   target: string,
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
+  /** Reads a 2xx reply; returns why it is a failure after all. */
+  refused?: (res: Response) => Promise<string | undefined>,
 ): Promise<Delivery> {
   const res = await fetch(url, {
     method: 'POST',
@@ -203,5 +212,6 @@ async function post(
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
-  return { target, ok: res.ok, detail: `HTTP ${res.status}` };
+  const why = res.ok && refused ? await refused(res) : undefined;
+  return { target, ok: res.ok && !why, detail: `HTTP ${res.status}${why ? `, ${why}` : ''}` };
 }

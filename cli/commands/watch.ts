@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../constructs/constants';
 import { driftPolicyFor } from '../../constructs/drift/policy-from-config';
 import { AuditLog } from '../../drift/audit';
 import { DesiredSnapshot, DriftController } from '../../drift/controller';
@@ -13,22 +14,32 @@ export interface WatchOptions {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly inCluster?: boolean;
+  /** Watch only the service namespaces (implied by inCluster). */
+  readonly namespaced?: boolean;
   readonly metricsPort?: number;
   readonly resyncSeconds?: number;
   readonly chartsDir?: string;
   readonly stacksDir?: string;
 }
 
-/** Applications Argo CD runs with self-heal on; none when Argo CD is not in the cluster. */
-async function selfHealingApplications(client: KubeClient, namespace: string): Promise<Set<string>> {
+/** The environment's Applications that Argo CD runs with self-heal on; none without Argo CD. */
+async function selfHealingApplications(
+  client: KubeClient,
+  namespace: string,
+  environment: string,
+): Promise<Set<string>> {
   if (!(await client.resource('argoproj.io/v1alpha1', 'Application'))) return new Set();
+  // Listed in Argo CD's namespace only: the in-cluster controller may read nothing wider.
   const { items } = await client.list<{
-    metadata: { name: string; namespace: string };
+    metadata: { name: string; labels?: Record<string, string> };
     spec?: { syncPolicy?: { automated?: { selfHeal?: boolean } } };
-  }>('argoproj.io/v1alpha1', 'Application');
+  }>('argoproj.io/v1alpha1', 'Application', '', namespace);
   return new Set(
     items
-      .filter((a) => a.metadata.namespace === namespace && a.spec?.syncPolicy?.automated?.selfHeal)
+      .filter(
+        (a) =>
+          a.metadata.labels?.[LABELS.environment] === environment && a.spec?.syncPolicy?.automated?.selfHeal,
+      )
       .map((a) => a.metadata.name),
   );
 }
@@ -49,6 +60,7 @@ export async function watch(options: WatchOptions): Promise<number> {
   });
   const config = first.environment.loaded.config;
   const policy = driftPolicyFor(config);
+  const managedNamespaces = new Set(Object.values(config.services).map((s) => s.namespace));
   let pending: typeof first | undefined = first;
   const loadDesired = async (): Promise<DesiredSnapshot> => {
     const desired =
@@ -59,8 +71,12 @@ export async function watch(options: WatchOptions): Promise<number> {
       environment: config.environment,
       objects: desired.objects,
       policy,
-      managedNamespaces: new Set(Object.values(config.services).map((s) => s.namespace)),
-      selfHealingApplications: await selfHealingApplications(client, config.argocd.namespace),
+      managedNamespaces,
+      selfHealingApplications: await selfHealingApplications(
+        client,
+        config.argocd.namespace,
+        config.environment,
+      ),
     };
   };
   const metrics = new DriftMetrics();
@@ -77,6 +93,8 @@ export async function watch(options: WatchOptions): Promise<number> {
     notifier: new Notifier(policy.notify, config.notifications),
     metrics,
     resyncMs: (options.resyncSeconds ?? 60) * 1000,
+    // In the cluster, the service namespaces are all its RBAC lets it see (constructs/drift/drift-controller.ts).
+    namespaces: options.inCluster || options.namespaced ? [...managedNamespaces].sort() : undefined,
     log,
   });
   const address = server?.address();

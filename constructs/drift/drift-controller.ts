@@ -16,6 +16,8 @@ export interface DriftControllerProps {
   readonly clusterKinds?: readonly GroupKind[];
   /** @default "converge-system" */
   readonly namespace?: string;
+  /** Where Argo CD's Applications live: read (never written) to leave self-healing ones to Argo CD. @default "argocd" */
+  readonly argocdNamespace?: string;
   /** Image with the `converge` command, helm and git. */
   readonly image: string;
   /** @default 9464 */
@@ -65,6 +67,16 @@ export class DriftController extends Construct {
     own.allow(['get', 'list', 'watch'], kplus.ApiResource.CONFIG_MAPS);
     own.bind(this.serviceAccount);
 
+    const argocdNamespace = validate('argocdNamespace', props.argocdNamespace ?? 'argocd', isDnsLabel);
+    const apps = new kplus.Role(this, 'ApplicationsRole', {
+      metadata: { name: 'converge-drift-applications', namespace: argocdNamespace, labels },
+    });
+    apps.allow(
+      ['get', 'list', 'watch'],
+      kplus.ApiResource.custom({ apiGroup: 'argoproj.io', resourceType: 'applications' }),
+    );
+    apps.bind(this.serviceAccount);
+
     for (const [namespace, kinds] of Object.entries(props.namespacedKinds).sort(([a], [b]) =>
       a.localeCompare(b),
     )) {
@@ -99,6 +111,11 @@ export class DriftController extends Construct {
           name: 'controller',
           image: props.image,
           args: ['watch', '--env', props.environment, '--in-cluster', '--metrics-port', String(port)],
+          // The root filesystem is read-only: rendered charts and git checkouts go to the /tmp volume.
+          envVariables: {
+            HOME: kplus.EnvValue.fromValue('/tmp'),
+            CONVERGE_CACHE: kplus.EnvValue.fromValue('/tmp/converge'),
+          },
           ports: [{ name: 'metrics', number: port }],
           securityContext: {
             ensureNonRoot: true,

@@ -91,7 +91,7 @@ export function defaultDriftPolicy(
         match: {
           group: 'apps',
           kind: 'Deployment',
-          fields: ['/spec/template/spec/containers/*/image'],
+          fields: ['/spec/template/spec/containers/*/image', '/spec/template/spec/initContainers/*/image'],
           valueNotMatching: registry,
         },
         severity: 'high',
@@ -194,15 +194,46 @@ function ruleMatches(rule: DriftRule, subject: DriftSubject): boolean {
   let fields = subject.fields;
   if (m.fields) {
     if (subject.change !== 'modified') return false;
-    fields = fields.filter((f) => m.fields!.some((p) => pointerOverlaps(p, f.path)));
+    fields = fields.filter((f) => m.fields!.some((p) => fieldMatches(p, f)));
     if (fields.length === 0) return false;
   }
   if (m.valueNotMatching !== undefined) {
     const re = new RegExp(m.valueNotMatching);
-    const values = fields.flatMap((f) => leafStrings(f.to));
+    // Only the values at the rule's own paths: an added container's name is no image.
+    const values = fields.flatMap((f) =>
+      m.fields
+        ? m.fields
+            .filter((p) => fieldMatches(p, f))
+            .flatMap((p) => nodesAt(p, f.path, f.to).flatMap(leafStrings))
+        : leafStrings(f.to),
+    );
     if (!values.some((v) => !re.test(v))) return false;
   }
   return true;
+}
+
+/**
+ * A changed field matches a rule's pointer when one contains the other; when the change is a
+ * parent (a whole container added), only if something sits at the rule's path inside it.
+ */
+function fieldMatches(pattern: string, f: FieldChange): boolean {
+  if (!pointerOverlaps(pattern, f.path)) return false;
+  if (segments(f.path).length >= segments(pattern).length) return true;
+  return nodesAt(pattern, f.path, f.to).length > 0 || nodesAt(pattern, f.path, f.from).length > 0;
+}
+
+/** What `pattern`, a pointer at least as long as `path`, points at inside `value` (found at `path`). */
+function nodesAt(pattern: string, path: string, value: unknown): unknown[] {
+  const rest = segments(pattern).slice(segments(path).length);
+  let nodes = [value];
+  for (const seg of rest) {
+    nodes = nodes.flatMap((n) => {
+      if (!n || typeof n !== 'object') return [];
+      if (seg === '*') return Object.values(n);
+      return seg in n ? [(n as Record<string, unknown>)[seg]] : [];
+    });
+  }
+  return nodes.filter((n) => n !== undefined);
 }
 
 function leafStrings(value: unknown): string[] {

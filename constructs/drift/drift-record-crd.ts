@@ -9,6 +9,7 @@ export const DRIFT_EVENTS = [
   'held',
   'approved',
   'rejected',
+  'healing',
   'healed',
   'delegated',
   'paged',

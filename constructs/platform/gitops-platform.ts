@@ -141,6 +141,7 @@ export class GitOpsPlatform extends Construct {
         environment: env,
         policy: this.driftPolicy,
         namespace: convergeNs,
+        argocdNamespace: config.argocd.namespace,
         image: config.drift.controller.image,
         namespacedKinds: Object.fromEntries(namespaces.map((ns) => [ns, SERVICE_KINDS])),
         clusterKinds: [{ group: '', kind: 'Namespace' }],

@@ -7,7 +7,7 @@ import { AuditRecord } from '../../drift/audit';
 import { KubeClient } from '../../drift/kube-client';
 import { loadKubeConfig } from '../../drift/live-state';
 import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from './harness';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 
 /* Helpers for the drift controller's end-to-end tests: a webhook receiver, the controller as a process, its records. */
 
@@ -58,6 +58,8 @@ export class WatchProcess {
     private readonly stacksDir: string,
     private readonly env: string,
     metricsPort: number,
+    /** Another identity (a service account's token), and flags such as `--namespaced`. */
+    private readonly as: { kubeconfig?: string; args?: readonly string[] } = {},
   ) {
     this.metricsPort = metricsPort;
   }
@@ -76,11 +78,12 @@ export class WatchProcess {
         '--stacks-dir',
         this.stacksDir,
         '--kubeconfig',
-        KUBECONFIG,
+        this.as.kubeconfig ?? KUBECONFIG,
         '--metrics-port',
         String(this.metricsPort),
         '--resync',
         '30',
+        ...(this.as.args ?? []),
       ],
       // A fixed heap, as a container memory limit would give: unbounded growth would end the process.
       {
@@ -147,6 +150,32 @@ export class WatchProcess {
       .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line ? Number(line.split(' ').pop()) : NaN;
   }
+}
+
+/** A kubeconfig for the suite's API server that authenticates with a bearer token instead. */
+export function kubeconfigWithToken(token: string, file: string): string {
+  const kc = loadKubeConfig({ kubeconfig: KUBECONFIG });
+  const cluster = kc.getCurrentCluster()!;
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'suite',
+        cluster: {
+          server: cluster.server,
+          'certificate-authority': cluster.caFile,
+          'certificate-authority-data': cluster.caData,
+          'insecure-skip-tls-verify': cluster.skipTLSVerify || undefined,
+        },
+      },
+    ],
+    users: [{ name: 'token', user: { token } }],
+    contexts: [{ name: 'suite', context: { cluster: 'suite', user: 'token' } }],
+    'current-context': 'suite',
+  };
+  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+  return file;
 }
 
 export const auditClient = () => new KubeClient(loadKubeConfig({ kubeconfig: KUBECONFIG }));

@@ -7,6 +7,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   auditClient,
   HEAP_LIMIT_MB,
+  kubeconfigWithToken,
   records,
   recordsFor,
   WatchProcess,
@@ -107,11 +108,14 @@ beforeAll(async () => {
   const platform = doc.config['converge:platform'] as {
     git: { revision: string };
     notifications: { webhooks?: Record<string, { url: string }> };
-    drift: { notify: Record<string, string[]> };
+    drift: { notify: Record<string, string[]>; controller?: { enabled: boolean; image: string } };
   };
   platform.git.revision = 'main';
   platform.notifications.webhooks = { 'drift-test': { url } };
   platform.drift.notify = { low: [], medium: ['webhook:drift-test'], high: ['webhook:drift-test'] };
+  // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
+  // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
+  platform.drift.controller = { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' };
   ws.writeConfig(dump(doc));
   await ws.init();
   expectOk(await ws.run(['up', '--yes', '--skip-preview']));
@@ -258,12 +262,23 @@ describe('drift handling by severity', () => {
         .map((r) => r.event)
         .sort(),
     ).toEqual(['detected', 'held', 'rejected']);
-    // Put it back by hand, as the owner of the change would.
+    // A rejected drift is decided: no longer waiting for anyone.
+    expect(await controller.metric('converge_drift_pending_approvals')).toBe(0);
+    // Put it back by hand, as the owner of the change would: nothing was healed, so nothing "recovered".
+    const noticesBefore = hook.received.length;
     await c.core.patchNamespacedService(
       { name: 'app-service', namespace: NS, body: { spec: { type: 'ClusterIP' } } },
       merge,
     );
     await waitFor('Service ClusterIP', async () => (await serviceType()) === 'ClusterIP');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(
+      (await recordsFor(audit, 'Service', 'app-service', from))
+        .filter((r) => r.driftId === held.driftId)
+        .map((r) => r.event)
+        .sort(),
+    ).toEqual(['detected', 'held', 'rejected']);
+    expect(hook.received.slice(noticesBefore).filter((r) => r.body.type === 'recovered')).toHaveLength(0);
   });
 
   it('heals a held drift approved by annotating the object', async () => {
@@ -300,7 +315,7 @@ describe('drift handling by severity', () => {
 });
 
 describe('restart safety', () => {
-  it.each(['detected', 'healed'])(
+  it.each(['detected', 'healing', 'healed'])(
     'finishes a remediation after being killed right after recording "%s", without lost or duplicated records',
     async (event) => {
       await controller.stop();
@@ -321,6 +336,7 @@ describe('restart safety', () => {
       expect(mine.map((r) => r.name.slice(first.driftId.length + 1)).sort()).toEqual([
         'detected',
         'healed-1',
+        'healing-1',
         'restored',
       ]);
     },
@@ -413,5 +429,45 @@ describe('load and misbehaviour', () => {
     expect(mine.filter((r) => r.event === 'recurring')).toHaveLength(1);
     expect(hook.received.slice(before).filter((r) => r.body.type === 'recurring')).toHaveLength(1);
     timings.recurring = { scalesMade: n, heals: heals.length };
+  });
+});
+
+describe('the in-cluster controller', () => {
+  it("runs with only its ServiceAccount's least-privilege RBAC, and heals in the service namespaces", async () => {
+    await controller.stop();
+    const token = kubectl(['create', 'token', 'converge-drift', '-n', 'converge-system']).trim();
+    const sa = 'system:serviceaccount:converge-system:converge-drift';
+    // What it may and may not do, asked of the API server's authorizer.
+    const can = (...args: string[]) => {
+      try {
+        return kubectl(['auth', 'can-i', ...args, '--as', sa]).trim();
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout ?? '').trim();
+      }
+    };
+    expect(can('patch', 'deployments', '-n', NS)).toBe('yes');
+    expect(can('list', 'applications.argoproj.io', '-n', 'argocd')).toBe('yes');
+    expect(can('create', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('yes');
+    expect(can('list', 'secrets', '--all-namespaces')).toBe('no');
+    expect(can('patch', 'deployments', '-n', 'argocd')).toBe('no');
+    expect(can('delete', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('no');
+    expect(can('patch', 'roles', '-n', NS)).toBe('no');
+
+    const scoped = new WatchProcess(ws.dir, 'staging', 29466, {
+      kubeconfig: kubeconfigWithToken(token, join(RESULTS_DIR, 'drift-sa.kubeconfig')),
+      args: ['--namespaced'],
+    });
+    scoped.start();
+    try {
+      await scoped.ready();
+      const from = since();
+      await scale(4);
+      await waitFor('replicas back to 2', async () => (await replicas()) === 2, { intervalMs: 50 });
+      const healed = await waitRecord('Deployment', 'app-service', 'healed', from);
+      expect(healed.actor).toBe('converge');
+      expect(scoped.output).not.toMatch(/forbidden|403/i);
+    } finally {
+      await scoped.stop();
+    }
   });
 });

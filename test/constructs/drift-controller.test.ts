@@ -63,6 +63,59 @@ describe('DriftController', () => {
   });
 });
 
+describe('DriftController in the cluster', () => {
+  const objects = synthObjects(
+    (chart) =>
+      new DriftController(chart, 'Drift', {
+        environment: 'prod',
+        policy: defaultDriftPolicy(),
+        image: 'ghcr.io/example-org/converge:0.1.0',
+        namespacedKinds: { 'prod-web': SERVICE_KINDS },
+        argocdNamespace: 'gitops',
+      }),
+  );
+
+  it("reads Argo CD's Applications in Argo CD's namespace only, and never writes them", () => {
+    const role = ofKind(objects, 'Role').find((r) => r.metadata.namespace === 'gitops')!;
+    expect(rulesOf(role)).toEqual([
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const binding = ofKind(objects, 'RoleBinding').find((b) => b.metadata.namespace === 'gitops')!;
+    expect(binding).toMatchObject({
+      roleRef: { kind: 'Role', name: 'converge-drift-applications' },
+      subjects: [{ kind: 'ServiceAccount', name: 'converge-drift', namespace: 'converge-system' }],
+    });
+  });
+
+  it('keeps its working files on the /tmp volume, as its root filesystem is read-only', () => {
+    const deployment = only(objects, 'Deployment');
+    const container = (
+      deployment.spec as { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } }
+    ).template.spec.containers[0];
+    expect(container.env).toEqual(
+      expect.arrayContaining([
+        { name: 'HOME', value: '/tmp' },
+        { name: 'CONVERGE_CACHE', value: '/tmp/converge' },
+      ]),
+    );
+  });
+
+  it('fails when the Argo CD namespace is not a DNS label', () => {
+    expect(() =>
+      synthObjects(
+        (chart) =>
+          new DriftController(chart, 'Drift', {
+            environment: 'prod',
+            policy: defaultDriftPolicy(),
+            image: 'x:1',
+            namespacedKinds: {},
+            argocdNamespace: 'Argo_CD',
+          }),
+      ),
+    ).toThrow('\'argocdNamespace\' is "Argo_CD"');
+  });
+});
+
 describe('DriftRecordCrd', () => {
   it('defines the append-only audit record kind', () => {
     const crd = only(

@@ -77,7 +77,9 @@ describe('Notifier', () => {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         received.push({ url: req.url!, auth: req.headers.authorization, body: JSON.parse(body) });
-        res.end('{}');
+        // Slack's Web API answers HTTP 200 either way; the body says whether it was posted.
+        if (req.url!.startsWith('/slack-refuses')) res.end('{"ok":false,"error":"channel_not_found"}');
+        else res.end(req.url!.startsWith('/slack') ? '{"ok":true}' : '{}');
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -136,6 +138,17 @@ describe('Notifier', () => {
     });
     expect(mails[0]).toContain('Subject: [high] Secret/prod-web/db in prod drifted from Git (deleted)');
     expect(await notifier.notify({ ...drift, finding: { ...finding, severity: 'low' } })).toEqual([]);
+  });
+
+  it('fails when Slack answers ok: false, reporting its error rather than "sent"', async () => {
+    const notifier = new Notifier(
+      { low: [], medium: [], high: ['slack:nowhere'] },
+      { webhooks: {}, subscriptions: [] } as never,
+      { slackToken: 'xoxb-test', slackApiUrl: `${base}/slack-refuses` },
+    );
+    expect(await notifier.notify(drift)).toEqual([
+      { target: 'slack:nowhere', ok: false, detail: 'HTTP 200, Slack error: channel_not_found' },
+    ]);
   });
 
   it('reports a missing secret instead of throwing', async () => {

@@ -98,6 +98,43 @@ describe('the default drift policy', () => {
       'fallback',
     ],
     [
+      'an added sidecar from the trusted registry (its name and pull policy are no image)',
+      deployment([
+        {
+          path: '/spec/template/spec/containers/1',
+          to: { name: 'sidecar', image: 'ghcr.io/example-org/proxy:1', imagePullPolicy: 'IfNotPresent' },
+        },
+      ]),
+      'low',
+      'heal',
+      'fallback',
+    ],
+    [
+      'an added sidecar from an unknown registry',
+      deployment([
+        {
+          path: '/spec/template/spec/containers/1',
+          to: { name: 'sidecar', image: 'evil.example.net/miner:1' },
+        },
+      ]),
+      'high',
+      'heal-and-page',
+      'image-from-unknown-registry',
+    ],
+    [
+      'an init container from an unknown registry',
+      deployment([
+        {
+          path: '/spec/template/spec/initContainers/0/image',
+          from: 'ghcr.io/example-org/init:1',
+          to: 'evil.example.net/init:1',
+        },
+      ]),
+      'high',
+      'heal-and-page',
+      'image-from-unknown-registry',
+    ],
+    [
       'an object created out of band',
       {
         group: '',
