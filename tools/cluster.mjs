@@ -12,12 +12,15 @@
 //   node tools/cluster.mjs git-sync           push this repo's branches to the served bare repo
 //   node tools/cluster.mjs env                print shell exports (KUBECONFIG, PATH, ...)
 //
-// `up` while a cluster runs prints so and exits 0 without starting twins.
+// `up` while a cluster runs prints so and exits 0 without starting twins; when part of a recorded
+// cluster is dead (or was never started), it names those parts, stops the rest and starts afresh.
+// `down` copies the component logs to <cache>/results/logs-last/ before removing the run dir.
 // Programs come from tools/build.mjs. Node built-ins only. Env knobs: see CONFIG below.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -30,7 +33,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheRoot, pathWithTools, toolDir, toolPath, toolsBinDir } from './paths.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,6 +69,8 @@ function portTable() {
 /** Every knob in one place. Ports are loopback-only. */
 export const CONFIG = {
   runDir: env.CONVERGE_RUN_DIR || join(cacheRoot(), 'run'),
+  // The suite's results folder (RESULTS_DIR in test/cluster/harness.ts): `down` keeps the last logs here.
+  resultsDir: join(cacheRoot(), 'results'),
   readyTimeoutSec: int('CONVERGE_READY_TIMEOUT', 90),
   ports: Object.fromEntries(Object.entries(portTable()).map(([key, [name, dflt]]) => [key, int(name, dflt)])),
   fakeNodes: int('CONVERGE_FAKE_NODES', 2),
@@ -149,6 +154,8 @@ const paths = {
   gitBase: join(R, 'git'),
   bareRepo: join(R, 'git', 'converge.git'),
   argocd: join(R, 'argocd'),
+  starting: join(R, 'starting.json'), // the `up` that is starting this cluster, while it does
+  savedLogs: join(CONFIG.resultsDir, 'logs-last'),
 };
 const apiserverURL = `https://127.0.0.1:${P.apiserver}`;
 const gitURL = `git://127.0.0.1:${P.git}/converge.git`;
@@ -317,6 +324,13 @@ class ReadyError extends Error {
   }
 }
 
+/** A component that cannot be started at all (missing program or files); `up` stops the others. */
+class StartError extends Error {
+  constructor(component, what) {
+    super(`${component} cannot start: ${what}`);
+  }
+}
+
 // ---------------------------------------------------------------- Kubernetes API (no kubectl)
 
 let kube = null; // { token, ca }
@@ -386,7 +400,7 @@ function need(name) {
   try {
     return toolPath(name);
   } catch (err) {
-    fail(`${err.message} (or: npm run tools)`);
+    throw new StartError(name, `${err.message} (or: npm run tools)`);
   }
 }
 
@@ -524,7 +538,8 @@ async function startControllerManager() {
 
 async function startKwok() {
   const stages = join(toolDir('kwok'), 'assets', 'stages.yaml');
-  if (!existsSync(stages)) fail(`kwok's stage files are missing (${stages}); run: node tools/build.mjs kwok`);
+  if (!existsSync(stages))
+    throw new StartError('kwok', `its stage files are missing (${stages}); run: node tools/build.mjs kwok`);
   const config = join(R, 'kwok.yaml');
   // Stages only: a KwokConfiguration document here would skip kwok's defaults.
   writeFileSync(config, readFileSync(stages, 'utf8'));
@@ -594,11 +609,15 @@ function redisBinary() {
       r = install();
     }
     if (r.status === 0 && existsSync('/usr/bin/redis-server')) return '/usr/bin/redis-server';
-    fail(
+    throw new StartError(
+      'redis',
       `apt-get install redis-server failed: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' ')}`,
     );
   }
-  fail('redis-server not found; install the Debian package: sudo apt-get install -y redis-server');
+  throw new StartError(
+    'redis',
+    'redis-server not found; install the Debian package: sudo apt-get install -y redis-server',
+  );
 }
 
 async function startRedis() {
@@ -630,7 +649,11 @@ function startGitServer() {
   const r = spawnSync('git', ['clone', '--bare', '--quiet', '--no-hardlinks', source, paths.bareRepo], {
     encoding: 'utf8',
   });
-  if (r.status !== 0) fail(`git clone --bare ${source} failed: ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new StartError(
+      'git-daemon',
+      `git clone --bare ${source} failed: ${(r.stderr || r.error?.message || '').trim()}`,
+    );
   // Tests may push to it over git:// too.
   execFileSync('git', ['-C', paths.bareRepo, 'config', 'daemon.receivepack', 'true']);
   start(
@@ -657,7 +680,10 @@ async function bootstrapArgocd() {
   const started = Date.now();
   const assets = join(toolDir('argocd'), 'assets', 'manifests');
   if (!existsSync(join(toolDir('argocd'), 'assets', 'bin')))
-    fail(`Argo CD's files are missing or stale (${assets}); run: node tools/build.mjs argocd`);
+    throw new StartError(
+      'argocd',
+      `Argo CD's files are missing or stale (${assets}); run: node tools/build.mjs argocd`,
+    );
   const ns = CONFIG.argocdNamespace;
   for (const f of readdirSync(join(assets, 'crds')).sort()) {
     const yaml = readFileSync(join(assets, 'crds', f), 'utf8');
@@ -850,16 +876,48 @@ async function checkPortsFree(core) {
     fail(`port(s) in use on 127.0.0.1: ${used.join(', ')}; stop that process or set those env vars`);
 }
 
-function anyAlive() {
-  return Object.entries(readPids()).filter(([, e]) => alive(e));
+/** What `up` starts, in order; `up --core` the first five only. */
+export const COMPONENTS = Object.freeze({
+  core: Object.keys(kubeComponents).slice(0, 5),
+  full: [...Object.keys(kubeComponents), ...Object.keys(argocdComponents)],
+});
+
+/**
+ * What a run dir's pids.json holds, judged with `isAlive(entry)`: `none` (nothing alive), `running`
+ * (every expected component recorded and alive) or `partial` (some alive; others dead or never
+ * started), with the names of each.
+ */
+export function clusterState(pids, expected, isAlive) {
+  const names = Object.keys(pids);
+  const live = names.filter((n) => isAlive(pids[n]));
+  const dead = names.filter((n) => !isAlive(pids[n]));
+  const missing = expected.filter((n) => !names.includes(n));
+  const state = live.length === 0 ? 'none' : dead.length || missing.length ? 'partial' : 'running';
+  return { state, alive: live, dead, missing };
+}
+
+function readStarting() {
+  try {
+    return JSON.parse(readFileSync(paths.starting, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 async function up() {
   const core = rest.includes('--core');
-  const running = anyAlive();
-  if (running.length) {
+  // Another `up` still starting this run dir: let it finish, then judge what it left.
+  const other = readStarting();
+  if (alive(other)) {
     console.log(
-      `cluster.mjs: a cluster is already running in ${R} (${running.map(([n]) => n).join(', ')}); nothing started.`,
+      `cluster.mjs: another \`up\` (pid ${other.pid}) is starting the cluster in ${R}; waiting for it`,
+    );
+    while (alive(other)) await sleep(500);
+  }
+  const found = clusterState(readPids(), core ? COMPONENTS.core : COMPONENTS.full, alive);
+  if (found.state === 'running') {
+    console.log(
+      `cluster.mjs: a cluster is already running in ${R} (${found.alive.join(', ')}); nothing started.`,
     );
     console.log(`  use: node tools/cluster.mjs status | down`);
     return 0;
@@ -873,10 +931,23 @@ async function up() {
     ...(core ? [] : ['argocd']),
   ])
     need(t);
+  if (found.state === 'partial') {
+    const why = [
+      found.dead.length ? `dead: ${found.dead.join(', ')}` : '',
+      found.missing.length ? `not started: ${found.missing.join(', ')}` : '',
+    ].filter(Boolean);
+    console.log(`cluster.mjs: the cluster in ${R} is incomplete (${why.join('; ')}).`);
+    console.log(`cluster.mjs: stopping the rest (${found.alive.join(', ')}) and starting afresh`);
+    await down({ quiet: true });
+  }
   await checkPortsFree(core);
   rmSync(R, { recursive: true, force: true }); // stale run: start clean
   mkdirSync(paths.logs, { recursive: true });
   writePids({});
+  writeFileSync(
+    paths.starting,
+    JSON.stringify({ pid: process.pid, startTime: startTime(process.pid) }) + '\n',
+  );
   const token = env.CONVERGE_ADMIN_TOKEN || randomBytes(24).toString('hex');
   writePki(token);
   const started = Date.now();
@@ -907,6 +978,7 @@ async function up() {
     }
     return 1;
   }
+  rmSync(paths.starting, { force: true });
   console.log(`\ncluster ready in ${secs(Date.now() - started)} s`);
   printUsage(core);
   return 0;
@@ -948,6 +1020,20 @@ function status() {
   return dead ? 1 : 0;
 }
 
+/** Copies logs/ to <results>/logs-last/, replacing the previous copy; returns where, or null. */
+function saveLogs() {
+  if (!existsSync(paths.logs) || readdirSync(paths.logs).length === 0) return null;
+  try {
+    rmSync(paths.savedLogs, { recursive: true, force: true });
+    mkdirSync(CONFIG.resultsDir, { recursive: true });
+    cpSync(paths.logs, paths.savedLogs, { recursive: true });
+    return paths.savedLogs;
+  } catch (err) {
+    console.error(`cluster.mjs: could not copy the logs to ${paths.savedLogs}: ${err.message}`);
+    return null;
+  }
+}
+
 async function down({ quiet = false, keepLogs = false } = {}) {
   const pids = readPids();
   // Reverse start order: clients before the servers they talk to.
@@ -958,8 +1044,11 @@ async function down({ quiet = false, keepLogs = false } = {}) {
       if (await stop(n, pids[n])) stopped++;
     }),
   );
+  const saved = saveLogs();
+  if (saved) console.log(`cluster.mjs: component logs copied to ${saved}/`);
   if (keepLogs) {
-    for (const f of readdirSync(R)) if (f !== 'logs') rmSync(join(R, f), { recursive: true, force: true });
+    for (const f of existsSync(R) ? readdirSync(R) : [])
+      if (f !== 'logs') rmSync(join(R, f), { recursive: true, force: true });
   } else {
     rmSync(R, { recursive: true, force: true });
   }
@@ -1015,11 +1104,15 @@ const commands = {
   'git-sync': gitSync,
   env: printEnv,
 };
-if (!commands[cmd]) {
-  console.error('usage: node tools/cluster.mjs up|status|down|restart NAME|git-sync|env');
-  process.exit(2);
+// Run only as a program: tools/test/ imports the helpers above.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (!commands[cmd]) {
+    console.error('usage: node tools/cluster.mjs up|status|down|restart NAME|git-sync|env');
+    process.exit(2);
+  }
+  Promise.resolve(commands[cmd]()).then(
+    (code) => process.exit(code ?? 0),
+    (err) =>
+      fail(err instanceof StartError || err instanceof ReadyError ? err.message : err.stack || err.message),
+  );
 }
-Promise.resolve(commands[cmd]()).then(
-  (code) => process.exit(code ?? 0),
-  (err) => fail(err.stack || err.message),
-);

@@ -12,7 +12,8 @@ module.exports = async function globalSetup() {
   const status = spawnSync('node', [join(root, 'tools', 'cluster.mjs'), 'status'], { encoding: 'utf8' });
   const running = status.status === 0;
   if (!running) {
-    // A dead leftover run is cleaned by `up` itself.
+    // `up` itself clears a dead leftover run, and stops and restarts a partial one (naming the dead
+    // components), so the suite never runs on half a cluster.
     execFileSync('node', [join(root, 'tools', 'cluster.mjs'), 'up'], { stdio: 'inherit' });
     writeFileSync(marker, new Date().toISOString());
   } else {
