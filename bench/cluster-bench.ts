@@ -7,6 +7,7 @@ import {
   application,
   clients,
   Clients,
+  devGitState,
   fileOnServer,
   patchApplication,
   PulumiWorkspace,
@@ -44,18 +45,22 @@ async function resetBackoff(c: Clients, name: string): Promise<void> {
 }
 
 interface Row {
+  /** Trials where the watch saw Argo CD notice the drift (OutOfSync or an automated sync). */
   detect: number[];
+  /** Trials where it saw neither: no detection time to report. */
+  undetected: number;
   restore: number[];
 }
 
 async function isolatedTrials(c: Clients, scenarios: DriftScenario[]): Promise<Map<string, Row>> {
   const rows = new Map<string, Row>();
   for (const scenario of scenarios) {
-    const row: Row = { detect: [], restore: [] };
+    const row: Row = { detect: [], undetected: 0, restore: [] };
     for (let i = 0; i < TRIALS; i++) {
       await resetBackoff(c, scenario.application);
       const t = await measure(c, scenario, 600_000);
-      row.detect.push(t.detectMs);
+      if (t.detectMs === null) row.undetected++;
+      else row.detect.push(t.detectMs);
       row.restore.push(t.restoreMs);
     }
     rows.set(scenario.name, row);
@@ -75,6 +80,16 @@ async function repeatedDrift(c: Clients, scenario: DriftScenario): Promise<numbe
   return restores;
 }
 
+/** `pulumi up` or throw with its output: a failed run has no time worth reporting. */
+async function upOrThrow(ws: PulumiWorkspace, args: string[]): Promise<number> {
+  const r = await ws.run(['up', '--yes', '--skip-preview', ...args]);
+  if (r.code !== 0)
+    throw new Error(
+      `pulumi up ${args.join(' ')} exited ${r.code}:\n${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`,
+    );
+  return r.ms;
+}
+
 async function main() {
   // The suite's global setup starts (or reuses) the control plane, installs Istio's CRDs and syncs Git.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -84,16 +99,12 @@ async function main() {
   try {
     ws.writeConfig(fileOnServer('stacks/Pulumi.dev.yaml'));
     await ws.init();
-    const up = await ws.run(['up', '--yes', '--skip-preview']);
-    if (up.code !== 0)
-      throw new Error(`pulumi up failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-3000)}`);
+    const upMs = await upOrThrow(ws, []);
     const noop: number[] = [];
-    for (let i = 0; i < 3; i++)
-      noop.push((await ws.run(['up', '--yes', '--skip-preview', '--expect-no-changes'])).ms);
+    for (let i = 0; i < 3; i++) noop.push(await upOrThrow(ws, ['--expect-no-changes']));
     for (const app of ['dev-app-service', 'dev-model-service']) await settled(c, app, 600_000);
 
-    const git = { namespace: 'dev-web', image: 'ghcr.io/example-org/app-service:1.5.0-dev.3', replicas: 1 };
-    const scenarios = devScenarios(git);
+    const scenarios = devScenarios(devGitState());
     const results: Record<'platform' | 'defaults', { isolated: Map<string, Row>; repeated: number[] }> =
       {} as never;
     for (const [label, env] of [
@@ -113,12 +124,14 @@ async function main() {
     restartArgoCdController({});
 
     console.log(
-      `\npulumi up --stack dev from empty: ${s(up.ms)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,
+      `\npulumi up --stack dev from empty: ${s(upMs)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,
     );
     console.log(
       `\nSelf-heal, ${TRIALS} isolated trials per scenario (seconds; each trial starts with Argo CD's backoff reset):`,
     );
-    const fmt = (xs: number[]) => `${s(median(xs))} / ${s(percentile(xs, 95))}`;
+    const fmt = (xs: number[]) => (xs.length ? `${s(median(xs))} / ${s(percentile(xs, 95))}` : '-');
+    const fmtDetect = (row: Row) =>
+      `${fmt(row.detect)}${row.undetected ? ` (${row.undetected} unseen)` : ''}`;
     console.log(
       formatTable(
         [
@@ -131,7 +144,7 @@ async function main() {
         scenarios.map((sc) => {
           const p = results.platform.isolated.get(sc.name)!;
           const d = results.defaults.isolated.get(sc.name)!;
-          return [sc.name, fmt(p.detect), fmt(p.restore), fmt(d.detect), fmt(d.restore)];
+          return [sc.name, fmtDetect(p), fmt(p.restore), fmtDetect(d), fmt(d.restore)];
         }),
       ),
     );
@@ -140,8 +153,25 @@ async function main() {
     );
     console.log(`  platform: ${results.platform.repeated.map(s).join('  ')}`);
     console.log(`  defaults: ${results.defaults.repeated.map(s).join('  ')}`);
-    console.log(
-      '\nGoals: p95 restore <= 5 s for every scenario; pulumi up from empty <= 60 s; no-op <= 15 s.',
+    if (scenarios.some((sc) => results.platform.isolated.get(sc.name)!.undetected))
+      console.log(
+        '  (n unseen: trials where the watch saw no OutOfSync and no automated sync before the restore)',
+      );
+
+    // Figures against the goals, under the platform's settings; a missed goal is reported, not failed.
+    const goal = (what: string, measured: string, met: boolean) =>
+      console.log(`  ${what.padEnd(44)} ${measured.padEnd(32)} ${met ? 'met' : 'NOT met'}`);
+    console.log('\nGoals (platform settings):');
+    for (const sc of scenarios) {
+      const p95 = percentile(results.platform.isolated.get(sc.name)!.restore, 95);
+      goal(`p95 restore <= 5 s: ${sc.name}`, `${s(p95)} s`, p95 <= 5000);
+    }
+    goal('pulumi up from empty <= 60 s', `${s(upMs)} s`, upMs <= 60_000);
+    const slowestNoop = Math.max(...noop);
+    goal(
+      'no-op pulumi up <= 15 s',
+      `slowest ${s(slowestNoop)} s (median ${s(median(noop))} s)`,
+      slowestNoop <= 15_000,
     );
 
     const destroy = await ws.run(['destroy', '--yes', '--skip-preview']);

@@ -238,6 +238,67 @@ export function fileOnServer(path: string): string {
 }
 
 /**
+ * The dev stack's app-service as committed on the Git server's main branch (stacks/Pulumi.dev.yaml):
+ * the state self-heal must restore.
+ */
+export function devGitState(): { namespace: string; image: string; replicas: number } {
+  const stack = load(fileOnServer('stacks/Pulumi.dev.yaml')) as {
+    config: {
+      'converge:platform': {
+        services: Record<
+          string,
+          { namespace: string; image: { repository: string; tag: string }; replicas: number }
+        >;
+      };
+    };
+  };
+  const app = stack.config['converge:platform'].services['app-service'];
+  return {
+    namespace: app.namespace,
+    image: `${app.image.repository}:${app.image.tag}`,
+    replicas: app.replicas,
+  };
+}
+
+/** A Kubernetes object recorded in a Pulumi stack's state. */
+export interface StackKubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+interface StateResource {
+  readonly type: string;
+  readonly custom?: boolean;
+  readonly id?: string;
+  readonly outputs?: { metadata?: { name?: unknown; namespace?: unknown } };
+}
+
+/**
+ * Every Kubernetes API object in `pulumi stack export` output: the provider's custom resources,
+ * typed `kubernetes:<group>/<version>:<Kind>`. Providers (`pulumi:providers:kubernetes`), the stack
+ * (`pulumi:pulumi:Stack`), components and Helm releases (not API objects) are left out.
+ */
+export function stackKubeObjects(exported: string): StackKubeObject[] {
+  const state = JSON.parse(exported) as { deployment?: { resources?: StateResource[] } };
+  const objects: StackKubeObject[] = [];
+  for (const r of state.deployment?.resources ?? []) {
+    const token = /^kubernetes:([^:]+\/[^:]+):([^:]+)$/.exec(r.type);
+    if (!r.custom || !token || token[1].startsWith('helm.sh/')) continue;
+    const apiVersion = token[1].startsWith('core/') ? token[1].slice('core/'.length) : token[1];
+    const meta = r.outputs?.metadata;
+    // The provider's id is `namespace/name`, or `name` when cluster-scoped.
+    const [idNamespace, idName] = (r.id ?? '').includes('/') ? r.id!.split('/', 2) : [undefined, r.id];
+    const name = typeof meta?.name === 'string' ? meta.name : idName;
+    const namespace = typeof meta?.namespace === 'string' ? meta.namespace : idNamespace;
+    if (!name) throw new Error(`no name for ${r.type} in the stack state`);
+    objects.push({ apiVersion, kind: token[2], ...(namespace ? { namespace } : {}), name });
+  }
+  return objects;
+}
+
+/**
  * Restarts the local Argo CD application-controller so it reads argocd-cm and
  * argocd-cmd-params-cm again, as the controller's pods would be rolled after a config change.
  */

@@ -2,18 +2,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { synthesizeEnvironment } from '../../cli/environment';
+import { KubeApiError, KubeClient } from '../../drift/kube-client';
 import {
   application,
   ARGOCD_NS,
   clients,
   Clients,
   commitToServer,
+  devGitState,
   fileOnServer,
+  kubeConfig,
   PulumiWorkspace,
   refresh,
   restartArgoCdController,
   waitFor,
   RESULTS_DIR,
+  StackKubeObject,
+  stackKubeObjects,
 } from './harness';
 import { devScenarios, DriftTiming, measure, settled } from './self-heal';
 
@@ -192,21 +197,7 @@ describe('c. self-heal restores drift', () => {
     writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
   });
 
-  const git = () => {
-    const service = load(fileOnServer(STACK_FILE)) as {
-      config: {
-        'converge:platform': {
-          services: Record<string, { image: { repository: string; tag: string }; replicas: number }>;
-        };
-      };
-    };
-    const app = service.config['converge:platform'].services['app-service'];
-    return {
-      namespace: 'dev-web',
-      image: `${app.image.repository}:${app.image.tag}`,
-      replicas: app.replicas,
-    };
-  };
+  const git = () => devGitState();
 
   it.each(devScenarios({ namespace: 'dev-web', image: '', replicas: 0 }).map((s) => [s.name]))(
     '%s: back to its Git state',
@@ -226,6 +217,31 @@ describe('c. self-heal restores drift', () => {
 
 describe('a. pulumi destroy', () => {
   it('removes everything it created, namespaces included', async () => {
+    // What the stack created, from its state, with each object's API path resolved while the
+    // CRDs that serve some of them still exist.
+    const exported = await ws.run(['stack', 'export']);
+    expectOk(exported);
+    const objects = stackKubeObjects(exported.stdout);
+    const stackOutputs = (
+      JSON.parse(exported.stdout) as {
+        deployment: { resources: { type: string; outputs?: { resourceCount?: number } }[] };
+      }
+    ).deployment.resources.find((r) => r.type === 'pulumi:pulumi:Stack')?.outputs;
+    expect(objects).toHaveLength(stackOutputs!.resourceCount!);
+    const described = (o: StackKubeObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+    expect(objects.map(described)).toEqual(
+      expect.arrayContaining([
+        `Namespace ${ARGOCD_NS}`,
+        'Namespace dev-web',
+        'Namespace dev-ml',
+        'CustomResourceDefinition applicationsets.argoproj.io',
+      ]),
+    );
+    const api = new KubeClient(kubeConfig());
+    const paths = new Map<string, string>(); // API path -> what it is
+    for (const o of objects)
+      paths.set(await api.path(o.apiVersion, o.kind, o.namespace, o.name), described(o));
+
     const destroy = await ws.run(['destroy', '--yes', '--skip-preview']);
     expectOk(destroy);
     for (const ns of [ARGOCD_NS, 'dev-web', 'dev-ml']) {
@@ -242,14 +258,26 @@ describe('a. pulumi destroy', () => {
         { timeoutMs: 180_000 },
       );
     }
-    const crds = await c.custom.listClusterCustomObject({
-      group: 'apiextensions.k8s.io',
-      version: 'v1',
-      plural: 'customresourcedefinitions',
-    });
-    expect(
-      (crds as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name),
-    ).not.toContain('applicationsets.argoproj.io');
+    // Every object of the stack answers 404; the garbage collector gets a minute for stragglers.
+    const remaining = async () => {
+      const left: string[] = [];
+      for (const [path, what] of paths) {
+        try {
+          await api.request('GET', path);
+          left.push(`${what} (still there)`);
+        } catch (err) {
+          if (!(err instanceof KubeApiError && err.status === 404))
+            left.push(`${what} (${(err as Error).message})`);
+        }
+      }
+      return left;
+    };
+    await waitFor('every object of the stack gone', async () => (await remaining()).length === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    }).catch(() => undefined);
+    expect(await remaining()).toEqual([]);
+    console.log(`pulumi destroy removed all ${objects.length} objects of the stack`);
   });
 });
 
