@@ -9,8 +9,17 @@ export class UsageError extends Error {
   }
 }
 
-/** Errors that are the user's to fix: their message is the whole report. */
-const INPUT_ERRORS = new Set(['UsageError', 'ConfigError', 'ValidationError', 'UpstreamMissingError']);
+/**
+ * Errors that are the user's to fix: their message is the whole report. The cluster's own answers
+ * (unreachable, 401, 403, a missing kind) are in the kubeconfig's or the cluster's hands, not ours.
+ */
+const INPUT_ERRORS = new Set([
+  'UsageError',
+  'ConfigError',
+  'ValidationError',
+  'UpstreamMissingError',
+  'KubeApiError',
+]);
 
 export function isInputError(err: unknown): err is Error {
   return err instanceof Error && INPUT_ERRORS.has(err.name);

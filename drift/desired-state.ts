@@ -1,12 +1,22 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { PlatformConfig } from '../constructs/config/platform-config';
 import { isClusterScoped, KubeObject } from '../constructs/private/kube-object';
 import { synthesizeEnvironment, SynthesizedEnvironment } from '../cli/environment';
+import { UsageError } from '../cli/errors';
 import { toolPath } from '../loaders/tools';
 import { convergeCacheDir, packageRoot } from '../loaders/upstream';
 import { DesiredObject } from './engine';
@@ -38,6 +48,8 @@ function git(args: string[], cwd?: string): string {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
+    // A repo that wants credentials fails at once instead of waiting for a prompt nobody answers.
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
   }).trim();
 }
 
@@ -100,19 +112,21 @@ export function chartsAtRevision(config: PlatformConfig): { dir: string; commit?
       renameSync(join(clone, 'charts'), join(tmp, 'charts'));
       rmSync(clone, { recursive: true, force: true });
     }
-    for (const chart of readdirSync(join(tmp, 'charts'))) {
-      const path = join(tmp, 'charts', chart);
-      if (
-        existsSync(join(path, 'Chart.yaml')) &&
-        /dependencies:/.test(execFileSync('cat', [join(path, 'Chart.yaml')], { encoding: 'utf8' }))
-      ) {
-        execFileSync(toolPath('helm'), ['dependency', 'build', path], { stdio: 'ignore' });
-      }
-    }
+    buildChartDependencies(join(tmp, 'charts'));
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   }
   return { dir, commit, note };
+}
+
+/** `helm dependency build` of every chart in a folder that declares dependencies (service-base). */
+function buildChartDependencies(chartsDir: string): void {
+  for (const chart of readdirSync(chartsDir)) {
+    const path = join(chartsDir, chart);
+    const manifest = join(path, 'Chart.yaml');
+    if (existsSync(manifest) && /dependencies:/.test(readFileSync(manifest, 'utf8')))
+      execFileSync(toolPath('helm'), ['dependency', 'build', path], { stdio: 'ignore' });
+  }
 }
 
 interface AppSpec {
@@ -157,10 +171,20 @@ async function renderApplication(
 export async function desiredState(env: string, options: DesiredStateOptions = {}): Promise<DesiredState> {
   const environment = synthesizeEnvironment(env, options.stacksDir);
   const charts = options.chartsDir ? { dir: options.chartsDir } : chartsAtRevision(environment.loaded.config);
-  const chartsRoot = options.chartsDir ? join(options.chartsDir, '..') : charts.dir;
   const workDir = join(convergeCacheDir(), 'tmp', `drift-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   try {
+    let chartsRoot = charts.dir;
+    if (options.chartsDir) {
+      if (!existsSync(options.chartsDir))
+        throw new UsageError(
+          `--charts-dir is ${JSON.stringify(options.chartsDir)}; no such folder. Pass the folder that holds app-service/ and model-service/ (this repo's charts/)`,
+        );
+      // A copy, so dependencies are built without writing Chart.lock or archives into the user's tree.
+      cpSync(options.chartsDir, join(workDir, 'charts'), { recursive: true });
+      buildChartDependencies(join(workDir, 'charts'));
+      chartsRoot = workDir;
+    }
     const rendered = await Promise.all(
       environment.platform.applicationSet.applications.map((app) =>
         renderApplication(app, chartsRoot, workDir),

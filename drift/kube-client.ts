@@ -71,7 +71,15 @@ export class KubeClient {
           }
         });
       });
-      req.on('error', reject);
+      // No answer at all (refused, unknown host, TLS): say which server, once, instead of a socket trace.
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new KubeApiError(
+            0,
+            `cannot reach the cluster at ${cluster.server} (${err.code ?? err.message}); check --kubeconfig and --context, or start the cluster`,
+          ),
+        ),
+      );
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
       if (data !== undefined) req.write(data);
       req.end();

@@ -1,5 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 
 /* The built `converge` binary as users run it: help, exit codes, and bad input without traces. */
 
@@ -21,7 +24,9 @@ describe('converge (built CLI)', () => {
   it('lists every command in the top-level help', () => {
     const help = converge('--help').stdout;
     for (const command of ['synth', 'validate']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
-    expect(help).toContain('Exit codes: 0 success, 1 violations or drift found, 2 bad input.');
+    expect(help).toContain(
+      'Exit codes: 0 success, 1 violations (validate) or low drift, 3 medium drift, 4 high drift, 2 bad input.',
+    );
   });
 
   it('fails when the environment is unknown, with one line, exit code 2 and no stack trace', () => {
@@ -36,6 +41,29 @@ describe('converge (built CLI)', () => {
     const result = converge('validate');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("error: required option '-e, --env <env>' not specified");
+  });
+
+  it('exits 1 and prints the violation when validate finds one the config schema accepts', () => {
+    // GIVEN a copy of the stacks where prod runs app-service from the "latest" tag
+    const stacks = mkdtempSync(join(tmpdir(), 'converge-stacks-'));
+    try {
+      cpSync(join(__dirname, '..', '..', 'stacks'), stacks, { recursive: true });
+      const file = join(stacks, 'Pulumi.prod.yaml');
+      const doc = parseDocument(readFileSync(file, 'utf8'));
+      doc.setIn(['config', 'converge:platform', 'services', 'app-service', 'image', 'tag'], 'latest');
+      writeFileSync(file, doc.toString());
+      // WHEN
+      const result = converge('validate', '--env', 'prod', '--stacks-dir', stacks);
+      // THEN
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(
+        /^Application\/argocd\/prod-app-service +image-tag-pinned +image\.tag is "latest"; outside dev every image is pinned to a release tag or digest$/m,
+      );
+      expect(result.stdout).not.toContain('no violations');
+    } finally {
+      rmSync(stacks, { recursive: true, force: true });
+    }
   });
 
   it('validates an environment from the built binary, as CI does', () => {

@@ -207,8 +207,11 @@ describe('c. self-heal restores drift', () => {
       const timing = await measure(c, scenario);
       timings.push(timing);
       console.log(
-        `${name}: detected in ${timing.detectMs.toFixed(0)} ms, restored in ${timing.restoreMs.toFixed(0)} ms`,
+        `${name}: detected in ${timing.detectMs?.toFixed(0)} ms, restored in ${timing.restoreMs.toFixed(0)} ms`,
       );
+      // Argo CD must have seen the drift (OutOfSync or an automated sync), not just some later sync.
+      expect(timing.detectMs).not.toBeNull();
+      expect(timing.detectMs!).toBeLessThanOrEqual(timing.restoreMs + 1000);
       expect(await scenario.restored(c)).toBe(true);
       await settled(c, scenario.application);
     },
