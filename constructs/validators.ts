@@ -84,6 +84,19 @@ export const isGitRepoUrl: Check<string> = (value) =>
 export const isNonEmptyString: Check<string> = (value) =>
   typeof value === 'string' && value.trim().length > 0 ? undefined : 'it must be a non-empty string';
 
+/** A repo an AppProject lists in `sourceRepos`: one Git URL, never a wildcard. */
+export const isProjectSourceRepo: Check<string> = (value) =>
+  typeof value === 'string' && value.includes('*')
+    ? 'wildcards allow any repo; list each repo URL'
+    : isGitRepoUrl(value);
+
+/** A path inside a Git repo, such as a chart directory: relative, and never above the repo root. */
+export const isRepoPath: Check<string> = (value) =>
+  isNonEmptyString(value) ??
+  (value.startsWith('/') || value.split('/').includes('..')
+    ? 'it must be a path inside the repo, e.g. "charts/app-service"'
+    : undefined);
+
 /** Durations in seconds, for values Argo CD takes as a plain number of seconds. */
 export function durationSeconds(value: string): number {
   let total = 0;

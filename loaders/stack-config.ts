@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, PLATFORM_CONFIG_KEY, parsePlatformConfig } from '../constructs/config/parse-config';
 import { PlatformConfig } from '../constructs/config/platform-config';
 import { Environment, ENVIRONMENTS } from '../constructs/constants';
@@ -21,6 +21,8 @@ export interface LoadedStackConfig {
   /** Path of the file as shown in messages (relative to the working directory when inside it). */
   readonly file: string;
   readonly config: PlatformConfig;
+  /** Line of a key path under `converge:platform` in the file, when it is there. */
+  readonly lineOf: (path: readonly (string | number)[]) => number | undefined;
 }
 
 export function stacksDir(options: StackConfigOptions = {}): string {
@@ -29,6 +31,14 @@ export function stacksDir(options: StackConfigOptions = {}): string {
 
 export function isEnvironment(value: string): value is Environment {
   return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/**
+ * The stack file as generated output names it, e.g. `stacks/Pulumi.prod.yaml`: the same bytes
+ * whichever directory the file was read from or the command ran in. Messages show the real path.
+ */
+export function stackFileLabel(env: string): string {
+  return `stacks/Pulumi.${env}.yaml`;
 }
 
 /** Shown path: relative to the working directory when that is shorter. */
@@ -43,18 +53,35 @@ export function yamlLineLocator(text: string, prefix: readonly (string | number)
   return lineLocator(parseDocument(text, { lineCounter: counter }), counter, prefix);
 }
 
+/**
+ * The line of the deepest key of a path that the file has: the key's own line, so a value that is
+ * a map points at its key rather than its first child, and a missing or unknown key at its parent's.
+ */
 function lineLocator(doc: Document, counter: LineCounter, prefix: readonly (string | number)[]) {
   return (path: readonly (string | number)[]): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn([...prefix, ...path.slice(0, n)], true) as
-        { range?: [number, number, number] } | undefined;
-      if (node?.range) {
-        // For a missing or unknown key, point at its parent's key line rather than its first child.
-        return counter.linePos(node.range[0]).line - (n < path.length && isMap(node) ? 1 : 0);
-      }
+    const full = [...prefix, ...path];
+    for (let n = full.length; n >= Math.max(prefix.length, 1); n--) {
+      const range = keyRange(doc, full.slice(0, n));
+      if (range) return counter.linePos(range[0]).line;
     }
     return undefined;
   };
+}
+
+type Range = [number, number, number];
+
+/** Where the key of a map entry (or a list item) at `path` starts. */
+function keyRange(doc: Document, path: readonly (string | number)[]): Range | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+    return (pair?.key as { range?: Range } | undefined)?.range;
+  }
+  if (isSeq(parent) && typeof last === 'number') {
+    return (parent.items[last] as { range?: Range } | undefined)?.range;
+  }
+  return undefined;
 }
 
 export function loadStackConfig(env: string, options: StackConfigOptions = {}): LoadedStackConfig {
@@ -88,5 +115,5 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
       `${file}:${line}: ${PLATFORM_CONFIG_KEY}.environment is "${config.environment}"; it must be "${env}" in Pulumi.${env}.yaml; fix the value or the file name`,
     ]);
   }
-  return { environment: env, file, config };
+  return { environment: env, file, config, lineOf };
 }

@@ -6,19 +6,27 @@ import { join } from 'node:path';
 import { ConfigError, PLATFORM_CONFIG_KEY, parsePlatformConfig } from '../constructs/config/parse-config';
 import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
 import { synthesizeCharts } from '../constructs/synth/synthesize';
-import { yamlLineLocator } from '../loaders/stack-config';
+import { stackFileLabel, yamlLineLocator } from '../loaders/stack-config';
 import { loadArgoCdManifests, packageRoot, UpstreamMissingError } from '../loaders/upstream';
 import { clusterProvider } from './cluster-provider';
 import { PlatformStack } from './platform-stack';
 
 function program() {
   const stack = pulumi.getStack();
-  const file = join('stacks', `Pulumi.${stack}.yaml`);
+  const file = stackFileLabel(stack);
   const path = join(packageRoot(), file);
   const lineOf = existsSync(path)
     ? yamlLineLocator(readFileSync(path, 'utf8'), ['config', PLATFORM_CONFIG_KEY])
     : undefined;
   const config = parsePlatformConfig(new pulumi.Config().getObject('platform'), { file, lineOf });
+  // The stack names the environment being deployed; a config declaring another one would deploy it there.
+  if (config.environment !== stack) {
+    const line = lineOf?.(['environment']);
+    throw new ConfigError([
+      `${line === undefined ? file : `${file}:${line}`}: ${PLATFORM_CONFIG_KEY}.environment is "${config.environment}"; ` +
+        `it must be "${stack}", the name of the stack being deployed; fix the value, or select the stack named "${config.environment}"`,
+    ]);
+  }
   const converge = new pulumi.Config();
 
   const app = new App();

@@ -5,8 +5,8 @@ import {
   isCronSchedule,
   isDnsLabel,
   isDuration,
-  isGitRepoUrl,
   isNonEmptyString,
+  isProjectSourceRepo,
   validate,
   ValidationError,
 } from '../validators';
@@ -31,7 +31,7 @@ export interface ProjectRole {
   readonly description?: string;
   /** SSO groups that hold the role. @default none */
   readonly groups?: readonly string[];
-  /** What the role may do to the project's Applications. */
+  /** What the role may do to the project's Applications; `action` runs any resource action (`action/*`). */
   readonly actions: readonly ProjectAction[];
 }
 
@@ -109,12 +109,7 @@ export class ArgoCdProject extends Construct {
     if (props.sourceRepos.length === 0) {
       throw new ValidationError('sourceRepos', [], 'list at least one Git repo Applications may read from');
     }
-    props.sourceRepos.forEach((repo, i) => {
-      if (repo.includes('*')) {
-        throw new ValidationError(`sourceRepos[${i}]`, repo, 'wildcards allow any repo; list each repo URL');
-      }
-      validate(`sourceRepos[${i}]`, repo, isGitRepoUrl);
-    });
+    props.sourceRepos.forEach((repo, i) => validate(`sourceRepos[${i}]`, repo, isProjectSourceRepo));
     this.sourceRepos = [...new Set(props.sourceRepos)].sort();
     if (props.destinations.length === 0) {
       throw new ValidationError('destinations', [], 'list at least one namespace Applications may deploy to');
@@ -138,7 +133,8 @@ export class ArgoCdProject extends Construct {
         description: role.description,
         groups: role.groups ? [...role.groups] : undefined,
         policies: role.actions.map(
-          (action) => `p, proj:${this.name}:${role.name}, applications, ${action}, ${this.name}/*, allow`,
+          (action) =>
+            `p, proj:${this.name}:${role.name}, applications, ${rbacAction(action)}, ${this.name}/*, allow`,
         ),
       };
     });
@@ -162,6 +158,14 @@ export class ArgoCdProject extends Construct {
   public allowsDestination(server: string, namespace: string): boolean {
     return this.destinations.some((d) => d.server === server && d.namespace === namespace);
   }
+}
+
+/**
+ * The RBAC action of a project permission. Argo CD names resource actions
+ * `action/<group>/<kind>/<action-name>`, so `action` grants all of them.
+ */
+function rbacAction(action: ProjectAction): string {
+  return action === 'action' ? 'action/*' : action;
 }
 
 function syncWindowSpec(window: SyncWindow, i: number): AppProjectSpecSyncWindows {

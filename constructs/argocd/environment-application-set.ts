@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, Environment, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../constants';
 import { ApplicationSet, ApplicationSetSpecTemplate } from '../imports/argoproj.io';
 import { KubeObject } from '../private/kube-object';
+import { compareCodeUnits } from '../private/compare';
 import { isDnsLabel, isDnsSubdomain, validate, ValidationError } from '../validators';
 import {
   applicationObject,
@@ -122,7 +123,7 @@ export class EnvironmentApplicationSet extends Construct {
     if (props.services.length === 0) {
       throw new ValidationError('services', [], 'list at least one service to generate an Application for');
     }
-    const services = [...props.services].sort((a, b) => this.appName(a).localeCompare(this.appName(b)));
+    const services = [...props.services].sort((a, b) => compareCodeUnits(this.appName(a), this.appName(b)));
     services.forEach((s, i) => {
       validate(`services[${i}].name`, s.name, isDnsLabel);
       if (s.part !== undefined) validate(`services[${i}].part`, s.part, isDnsLabel);

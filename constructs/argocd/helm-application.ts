@@ -7,7 +7,7 @@ import {
   isDnsLabel,
   isDnsSubdomain,
   isGitRepoUrl,
-  isNonEmptyString,
+  isRepoPath,
   validate,
   ValidationError,
 } from '../validators';
@@ -116,14 +116,7 @@ export function helmApplicationManifest(
       'the default project allows everything; use the environment\'s project, e.g. "prod"',
     );
   }
-  validate('chartPath', options.chartPath, isNonEmptyString);
-  if (options.chartPath.startsWith('/') || options.chartPath.split('/').includes('..')) {
-    throw new ValidationError(
-      'chartPath',
-      options.chartPath,
-      'it must be a path inside the repo, e.g. "charts/app-service"',
-    );
-  }
+  validate('chartPath', options.chartPath, isRepoPath);
   const ignore = [...(options.ignoreDifferences ?? [])];
   let syncPolicy = options.syncPolicy ?? new SyncPolicy();
   if (options.externalCanaryWeights) {

@@ -55,7 +55,7 @@ export function subscriptionFor(trigger: NotificationTrigger, target: string): N
 export interface NotificationSubscription {
   readonly trigger: NotificationTrigger;
   readonly service: NotificationServiceName;
-  /** Slack channels, email addresses, PagerDuty service keys or webhook names. */
+  /** Slack channels, email addresses, PagerDuty service keys, or the names of webhooks to call. */
   readonly recipients: readonly string[];
 }
 
@@ -70,9 +70,12 @@ export interface NotificationsSettings {
     readonly from: string;
     readonly passwordSecretKey: string;
   };
-  /** Generic webhooks by name; each receives a JSON body. */
+  /** Generic webhooks by name; each receives a JSON body. Names must differ from ARGOCD_SERVICE_NAMES. */
   readonly webhooks?: Readonly<Record<string, { readonly url: string }>>;
 }
+
+/** The names Argo CD knows the non-webhook services by (their `service.<name>` keys below). */
+export const ARGOCD_SERVICE_NAMES = { slack: 'slack', pagerduty: 'pagerdutyv2', email: 'email' } as const;
 
 /** The recipient PagerDuty subscriptions use; it maps to the routing key secret. */
 export const PAGERDUTY_SERVICE_KEY = 'converge';
@@ -81,15 +84,19 @@ export const PAGERDUTY_SERVICE_KEY = 'converge';
 export function notificationsConfigData(settings: NotificationsSettings): Record<string, string> {
   const data: Record<string, string> = {};
   const webhooks = Object.keys(settings.webhooks ?? {}).sort();
-  if (settings.slack) data['service.slack'] = toYamlBlock({ token: `$${settings.slack.tokenSecretKey}` });
+  if (settings.slack) {
+    data[`service.${ARGOCD_SERVICE_NAMES.slack}`] = toYamlBlock({
+      token: `$${settings.slack.tokenSecretKey}`,
+    });
+  }
   if (settings.pagerduty) {
-    data['service.pagerdutyv2'] = toYamlBlock({
+    data[`service.${ARGOCD_SERVICE_NAMES.pagerduty}`] = toYamlBlock({
       serviceKeys: { [PAGERDUTY_SERVICE_KEY]: `$${settings.pagerduty.routingKeySecretKey}` },
     });
   }
   if (settings.email) {
     const { host, port, from, passwordSecretKey } = settings.email;
-    data['service.email'] = toYamlBlock({
+    data[`service.${ARGOCD_SERVICE_NAMES.email}`] = toYamlBlock({
       host,
       port,
       from,
@@ -125,14 +132,22 @@ export function notificationsConfigData(settings: NotificationsSettings): Record
   return data;
 }
 
-/** Subscription annotations for an Application: `notifications.argoproj.io/subscribe.<trigger>.<service>`. */
+/**
+ * Subscription annotations for an Application: `notifications.argoproj.io/subscribe.<trigger>.<service>`
+ * with the recipients, `;`-separated. Argo CD registers each webhook as a service of its own name
+ * (`service.webhook.<name>`), so a webhook subscription is `subscribe.<trigger>.<name>: ""`.
+ */
 export function notificationAnnotations(
   subscriptions: readonly NotificationSubscription[],
 ): Record<string, string> {
   const annotations: Record<string, string> = {};
   for (const sub of subscriptions) {
-    const service = sub.service === 'pagerduty' ? 'pagerdutyv2' : sub.service;
-    const key = `${ANNOTATIONS.notificationsPrefix}.${sub.trigger}.${service}`;
+    if (sub.service === 'webhook') {
+      for (const name of sub.recipients)
+        annotations[`${ANNOTATIONS.notificationsPrefix}.${sub.trigger}.${name}`] = '';
+      continue;
+    }
+    const key = `${ANNOTATIONS.notificationsPrefix}.${sub.trigger}.${ARGOCD_SERVICE_NAMES[sub.service]}`;
     const recipients = new Set([...(annotations[key]?.split(';') ?? []), ...sub.recipients]);
     annotations[key] = [...recipients].join(';');
   }

@@ -55,14 +55,25 @@ export const SYNC_POLICY_PRESETS: Readonly<Record<Environment, SyncPolicyProps>>
   },
 };
 
+/** Settings that only act on automated syncs. */
+const AUTOMATION_ONLY = ['prune', 'selfHeal', 'allowEmpty'] as const;
+
 /**
  * The sync policy of an Application: automation, prune, self-heal, retries and sync options.
  * A value object rather than an API object: HelmApplication and EnvironmentApplicationSet embed it.
  */
 export class SyncPolicy {
-  /** The preset for an environment, with overrides on top. */
+  /**
+   * The preset for an environment, with overrides on top; undefined overrides keep the preset.
+   * `automated: false` drops the preset's prune, self-heal and allowEmpty, which only act on
+   * automated syncs; asking for one of them explicitly is still an error.
+   */
   public static forEnvironment(environment: Environment, overrides: SyncPolicyProps = {}): SyncPolicy {
-    return new SyncPolicy({ ...SYNC_POLICY_PRESETS[environment], ...overrides });
+    const preset = definedProps(
+      SYNC_POLICY_PRESETS[environment],
+      overrides.automated === false ? AUTOMATION_ONLY : [],
+    );
+    return new SyncPolicy({ ...preset, ...definedProps(overrides) });
   }
 
   public readonly automated: boolean;
@@ -77,11 +88,12 @@ export class SyncPolicy {
     this.prune = props.prune ?? true;
     this.selfHeal = props.selfHeal ?? true;
     this.allowEmpty = props.allowEmpty ?? false;
-    if (!this.automated && (props.selfHeal || props.prune || props.allowEmpty)) {
+    const manualOnly = this.automated ? undefined : AUTOMATION_ONLY.find((key) => props[key]);
+    if (manualOnly !== undefined) {
       throw new ValidationError(
-        'automated',
-        false,
-        'prune, selfHeal and allowEmpty only act on automated syncs; set automated: true or drop them',
+        manualOnly,
+        true,
+        `it only acts on automated syncs, and automated is false; drop ${manualOnly} or set automated: true`,
       );
     }
     if (this.allowEmpty && !this.prune) {
@@ -159,6 +171,13 @@ export class SyncPolicy {
         : undefined,
     };
   }
+}
+
+/** The props that are set, less those named in `drop`. */
+function definedProps(props: SyncPolicyProps, drop: readonly string[] = []): SyncPolicyProps {
+  return Object.fromEntries(
+    Object.entries(props).filter(([key, value]) => value !== undefined && !drop.includes(key)),
+  );
 }
 
 function resolveRetry(retry: RetryOptions): Required<RetryOptions> {

@@ -1,19 +1,22 @@
 import { z } from 'zod';
-import { NOTIFICATION_TRIGGER_NAMES } from '../argocd/notifications';
+import { ARGOCD_SERVICE_NAMES, NOTIFICATION_TRIGGER_NAMES } from '../argocd/notifications';
+import { SyncPolicy } from '../argocd/sync-policy';
 import { isCanaryWeight } from '../canary/canary-weights';
-import { ENVIRONMENTS } from '../constants';
+import { Environment, ENVIRONMENTS } from '../constants';
 import { CHANGE_TYPES, DRIFT_ACTIONS, SEVERITIES } from '../drift/drift-policy';
 import {
   Check,
   isCronSchedule,
   isDnsLabel,
-  isDnsSubdomain,
   isDuration,
   isGitRepoUrl,
   isImageRepository,
   isImageTag,
   isIntegerInRange,
   isNonEmptyString,
+  isProjectSourceRepo,
+  isRepoPath,
+  ValidationError,
 } from '../validators';
 
 /*
@@ -55,7 +58,7 @@ const canarySchema = z.strictObject({
 
 const serviceSchema = z.strictObject({
   /** Chart directory in the Git repo. @default "charts/<service>" */
-  chart: checked(z.string(), isNonEmptyString).optional(),
+  chart: checked(z.string(), isRepoPath).optional(),
   /** Repo holding the chart, when not the platform's; it must be in project.sourceRepos. */
   repoURL: checked(z.string(), isGitRepoUrl).optional(),
   namespace: dnsLabel,
@@ -104,7 +107,7 @@ const syncWindowSchema = z.strictObject({
   kind: z.enum(['allow', 'deny']),
   schedule: checked(z.string(), isCronSchedule),
   duration: duration,
-  applications: z.array(z.string()).default(['*']),
+  applications: z.array(checked(z.string(), isNonEmptyString)).default(['*']),
   manualSync: z.boolean().default(false),
   timeZone: z.string().default('UTC'),
 });
@@ -129,7 +132,17 @@ const notificationsSchema = z.strictObject({
       passwordSecretKey: z.string().default('email-password'),
     })
     .optional(),
-  webhooks: z.record(dnsLabel, z.strictObject({ url: checked(z.string(), isNonEmptyString) })).default({}),
+  /** Argo CD addresses a webhook by its name, so it may not take the name of another service. */
+  webhooks: z
+    .record(
+      checked(z.string(), (name) =>
+        (Object.values(ARGOCD_SERVICE_NAMES) as string[]).includes(name)
+          ? `Argo CD addresses webhooks by name, and ${Object.values(ARGOCD_SERVICE_NAMES).join(', ')} name its other services; rename the webhook, e.g. "${name}-hook"`
+          : isDnsLabel(name),
+      ),
+      z.strictObject({ url: checked(z.string(), isNonEmptyString) }),
+    )
+    .default({}),
   subscriptions: z
     .array(
       z.strictObject({
@@ -258,7 +271,7 @@ export const platformConfigSchema = z
             : isDnsLabel(v),
         ).optional(),
         description: z.string().optional(),
-        sourceRepos: z.array(checked(z.string(), isGitRepoUrl)).optional(),
+        sourceRepos: z.array(checked(z.string(), isProjectSourceRepo)).min(1).optional(),
         clusterResources: z
           .array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) }))
           .default([]),
@@ -275,15 +288,19 @@ export const platformConfigSchema = z
       .prefault({}),
     notifications: notificationsSchema.prefault({}),
     drift: driftSchema.prefault({}),
+    /** By name: a DNS label, since it names the service's Kubernetes Service and Helm release. */
     services: z
-      .record(checked(z.string(), isDnsSubdomain), serviceSchema)
+      .record(dnsLabel, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, { message: 'declare at least one service' }),
   })
   .superRefine((config, ctx) => {
+    // An empty project.sourceRepos has its own error; every repo would be outside it.
     const repos = config.project.sourceRepos ?? [config.git.repoURL];
+    const onDefaultRepo: string[] = [];
     for (const [name, service] of Object.entries(config.services)) {
       const repo = service.repoURL;
-      if (repo !== undefined && !repos.includes(repo)) {
+      if (repo === undefined) onDefaultRepo.push(name);
+      else if (repos.length > 0 && !repos.includes(repo)) {
         ctx.addIssue({
           code: 'custom',
           path: ['services', name, 'repoURL'],
@@ -291,6 +308,24 @@ export const platformConfigSchema = z
           message: `it is outside the project; allowed repos: ${repos.join(', ')}; add it to project.sourceRepos or use one of those`,
         });
       }
+    }
+    if (onDefaultRepo.length > 0 && repos.length > 0 && !repos.includes(config.git.repoURL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['git', 'repoURL'],
+        input: config.git.repoURL,
+        message: `it is outside the project, and ${onDefaultRepo.join(', ')} read their charts from it; allowed repos: ${repos.join(', ')}; add it to project.sourceRepos, or set those services' repoURL to an allowed repo`,
+      });
+    }
+    // The sync policy's own rules (e.g. prune only acts on automated syncs), reported at sync.<key>.
+    const syncProblem = syncPolicyProblem(config.environment, config.sync);
+    if (syncProblem) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync', ...syncProblem.path.split('.')],
+        input: syncProblem.value,
+        message: syncProblem.rule,
+      });
     }
     for (const [i, step] of (config.applicationSet.progressiveSteps ?? []).entries()) {
       for (const [j, name] of step.entries()) {
@@ -359,6 +394,21 @@ export const platformConfigSchema = z
       }
     }
   });
+
+/** The ValidationError SyncPolicy raises for an environment's `sync` settings, if any. */
+function syncPolicyProblem(
+  environment: Environment,
+  sync: z.infer<typeof syncSchema>,
+): ValidationError | undefined {
+  if (!ENVIRONMENTS.includes(environment)) return undefined;
+  try {
+    SyncPolicy.forEnvironment(environment, sync);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+}
 
 /** The validated, defaulted platform configuration of one environment. */
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;

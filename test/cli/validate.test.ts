@@ -111,6 +111,19 @@ describe('platform invariants', () => {
     });
   });
 
+  it('hold for manual sync (sync.automated: false): Applications neither prune nor self-heal', () => {
+    // GIVEN a prod config that turns automated sync off
+    const manual = { ...prod, sync: { ...prod.sync, automated: false } };
+    const manualApp = app({ syncPolicy: { syncOptions: ['ServerSideApply=true'] } });
+    // WHEN / THEN
+    expect(checkInvariants([project, manualApp], manual)).toEqual([]);
+    expect(checkInvariants([project, app()], manual)).toContainEqual({
+      object: 'Application/argocd/prod-app-service',
+      rule: 'sync-policy',
+      message: 'prune=true selfHeal=true, but the prod policy says prune=false selfHeal=false',
+    });
+  });
+
   it('allow latest tags in dev only', () => {
     const latest = app({
       project: 'prod',

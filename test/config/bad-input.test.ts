@@ -57,7 +57,9 @@ async function run(args: string[], options: { env?: string; mutate?: Mutation[];
   }
 }
 
-const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+/** 1-based line of the first line containing `needle`, after line `after` when given. */
+const lineOf = (text: string, needle: string, after = 0) =>
+  text.split('\n').findIndex((l, i) => i >= after && l.includes(needle)) + 1;
 
 function expectOneLine(result: { code: number; stderr: string }, ...parts: string[]) {
   expect(result.code).toBe(2);
@@ -114,6 +116,71 @@ describe('converge synth: bad stack config', () => {
     expectOneLine(
       result,
       'converge:platform.services.app-service.repoURL is "https://github.com/someone-else/charts.git"; it is outside the project; allowed repos: https://github.com/example-org/converge.git; add it to project.sourceRepos',
+    );
+  });
+
+  it('fails when project.sourceRepos omits git.repoURL, which services without their own repoURL read from', async () => {
+    const result = await run(['synth', '--env', 'dev'], {
+      mutate: [set(['project', 'sourceRepos'], ['https://github.com/example-org/charts.git'])],
+    });
+    expectOneLine(
+      result,
+      `Pulumi.dev.yaml:${lineOf(result.text, 'repoURL: https://github.com/example-org/converge.git')}: ` +
+        'converge:platform.git.repoURL is "https://github.com/example-org/converge.git"; it is outside the project, ' +
+        'and app-service, model-service read their charts from it; allowed repos: https://github.com/example-org/charts.git; ' +
+        "add it to project.sourceRepos, or set those services' repoURL to an allowed repo",
+    );
+  });
+
+  it('fails when a project source repo is a wildcard, naming its config key path and line', async () => {
+    const result = await run(['synth', '--env', 'dev'], {
+      mutate: [
+        set(
+          ['project', 'sourceRepos'],
+          ['https://github.com/example-org/converge.git', 'https://github.com/example-org/*'],
+        ),
+      ],
+    });
+    expectOneLine(
+      result,
+      `Pulumi.dev.yaml:${lineOf(result.text, 'https://github.com/example-org/*')}: ` +
+        'converge:platform.project.sourceRepos[1] is "https://github.com/example-org/*"; wildcards allow any repo; list each repo URL',
+    );
+  });
+
+  it('fails when sync.allowEmpty is on while sync.prune is off, naming sync.allowEmpty', async () => {
+    const result = await run(['synth', '--env', 'dev'], {
+      mutate: [set(['sync', 'prune'], false), set(['sync', 'allowEmpty'], true)],
+    });
+    expectOneLine(
+      result,
+      `Pulumi.dev.yaml:${lineOf(result.text, 'allowEmpty: true')}: ` +
+        'converge:platform.sync.allowEmpty is true; it only applies when prune is true; set prune: true or drop allowEmpty',
+    );
+  });
+
+  it.each(['prune', 'selfHeal', 'allowEmpty'])(
+    'fails when sync.automated is false and sync.%s is true, naming that key',
+    async (key) => {
+      const result = await run(['synth', '--env', 'dev'], {
+        mutate: [set(['sync', 'automated'], false), set(['sync', key], true)],
+      });
+      expectOneLine(
+        result,
+        `Pulumi.dev.yaml:${lineOf(result.text, `${key}: true`)}: converge:platform.sync.${key} is true; ` +
+          `it only acts on automated syncs, and automated is false; drop ${key} or set automated: true`,
+      );
+    },
+  );
+
+  it('fails when values redeclare what the platform sets, naming the line of the value', async () => {
+    const result = await run(['synth', '--env', 'dev'], {
+      mutate: [set(['services', 'app-service', 'values'], { image: { tag: 'other' } })],
+    });
+    expectOneLine(
+      result,
+      `Pulumi.dev.yaml:${lineOf(result.text, 'image:', lineOf(result.text, 'values:'))}: ` +
+        'converge:platform.services.app-service.values.image is {"tag":"other"}; \'image\' is set by the platform from services.app-service; remove it from values',
     );
   });
 
@@ -299,6 +366,46 @@ describe('converge synth: bad stack config', () => {
       ['converge:platform.services is {}; declare at least one service'],
     ],
     [
+      'project.sourceRepos is empty',
+      [set(['project', 'sourceRepos'], [])],
+      ['converge:platform.project.sourceRepos is []; it needs at least 1 entries'],
+    ],
+    [
+      "a service's chart path leaves the repo",
+      [set(['services', 'app-service', 'chart'], '../shared/app-service')],
+      [
+        'converge:platform.services.app-service.chart is "../shared/app-service"; it must be a path inside the repo, e.g. "charts/app-service"',
+      ],
+    ],
+    [
+      'a sync window names an empty application glob',
+      [
+        set(
+          ['project', 'syncWindows'],
+          [{ kind: 'deny', schedule: '0 0 * * *', duration: '1h', applications: [''] }],
+        ),
+      ],
+      ['converge:platform.project.syncWindows[0].applications[0] is ""; it must be a non-empty string'],
+    ],
+    [
+      'a webhook takes the name of a built-in notification service',
+      [set(['notifications', 'webhooks', 'slack'], { url: 'http://hooks.example.com/argocd' })],
+      [
+        'converge:platform.notifications.webhooks.slack is "slack"; Argo CD addresses webhooks by name, and slack, pagerdutyv2, email name its other services; rename the webhook, e.g. "slack-hook"',
+      ],
+    ],
+    [
+      'a service name has a dot',
+      [
+        set(['services', 'app.v2'], {
+          namespace: 'x',
+          image: { repository: 'x/y', tag: '1' },
+          replicas: 1,
+        }),
+      ],
+      ['converge:platform.services.app.v2 is "app.v2"; it must be a DNS label'],
+    ],
+    [
       'a service name is not a DNS name',
       [
         set(['services', 'App_Service'], {
@@ -307,14 +414,7 @@ describe('converge synth: bad stack config', () => {
           replicas: 1,
         }),
       ],
-      ['converge:platform.services.App_Service is "App_Service"; it must be a DNS subdomain'],
-    ],
-    [
-      'values redeclare what the platform sets',
-      [set(['services', 'app-service', 'values'], { image: { tag: 'other' } })],
-      [
-        'Pulumi.dev.yaml: converge:platform.services.app-service.values.image is {"tag":"other"}; \'image\' is set by the platform from services.app-service; remove it from values',
-      ],
+      ['converge:platform.services.App_Service is "App_Service"; it must be a DNS label'],
     ],
     [
       'a resource exclusion lists no kinds',

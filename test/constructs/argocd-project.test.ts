@@ -49,6 +49,23 @@ describe('ArgoCdProject', () => {
     ]);
   });
 
+  it("grants Argo CD's resource actions (action/<group>/<kind>/<name>) for the action permission", () => {
+    const project = only(
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', {
+            ...base,
+            roles: [{ name: 'operator', actions: ['get', 'action'] }],
+          }),
+      ),
+      'AppProject',
+    );
+    expect((project.spec as { roles: { policies: string[] }[] }).roles[0].policies).toEqual([
+      'p, proj:prod:operator, applications, get, prod/*, allow',
+      'p, proj:prod:operator, applications, action/*, prod/*, allow',
+    ]);
+  });
+
   it('writes a prod window that denies automated syncs but allows manual ones', () => {
     const project = only(
       synthObjects(
@@ -103,6 +120,17 @@ describe('ArgoCdProject', () => {
     expect(() =>
       synthObjects((chart) => new ArgoCdProject(chart, 'prod', { ...base, sourceRepos: ['*'] })),
     ).toThrow(`'sourceRepos[0]' is "*"; wildcards allow any repo`);
+  });
+
+  it('fails when a source repo URL ends in a wildcard', () => {
+    expect(() =>
+      synthObjects(
+        (chart) =>
+          new ArgoCdProject(chart, 'prod', { ...base, sourceRepos: ['https://github.com/example-org/*'] }),
+      ),
+    ).toThrow(
+      `'sourceRepos[0]' is "https://github.com/example-org/*"; wildcards allow any repo; list each repo URL`,
+    );
   });
 
   it('fails when a destination namespace is a glob', () => {

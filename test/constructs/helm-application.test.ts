@@ -101,6 +101,27 @@ describe('HelmApplication', () => {
     });
   });
 
+  it('subscribes webhooks by their own name, with an empty recipient, as Argo CD addresses them', () => {
+    const app = only(
+      synthObjects(
+        (chart) =>
+          new HelmApplication(chart, 'app', {
+            ...base,
+            notifications: [
+              { trigger: 'on-sync-failed', service: 'webhook', recipients: ['deploy-events', 'audit'] },
+              { trigger: 'on-health-degraded', service: 'webhook', recipients: ['deploy-events'] },
+            ],
+          }),
+      ),
+      'Application',
+    );
+    expect(app.metadata.annotations).toEqual({
+      'notifications.argoproj.io/subscribe.on-sync-failed.deploy-events': '',
+      'notifications.argoproj.io/subscribe.on-sync-failed.audit': '',
+      'notifications.argoproj.io/subscribe.on-health-degraded.deploy-events': '',
+    });
+  });
+
   it('leaves the finalizer out when cascading delete is off', () => {
     const app = only(
       synthObjects((chart) => new HelmApplication(chart, 'app', { ...base, cascadeDelete: false })),

@@ -51,11 +51,39 @@ describe('SyncPolicy', () => {
     expect(policy.with({ selfHeal: false }).selfHeal).toBe(false);
   });
 
-  it('fails when self-heal is asked for without automated sync', () => {
-    expect(() => new SyncPolicy({ automated: false, selfHeal: true })).toThrow(
-      "'automated' is false; prune, selfHeal and allowEmpty only act on automated syncs",
-    );
+  it("drops the preset's prune and self-heal when a preset is made manual", () => {
+    // GIVEN / WHEN
+    const policy = SyncPolicy.forEnvironment('prod', { automated: false });
+    // THEN
+    expect(policy.automated).toBe(false);
+    expect(policy.toJson().automated).toBeUndefined();
+    expect(policy.toProps()).toMatchObject({ prune: undefined, selfHeal: undefined, allowEmpty: undefined });
+    // The rest of the preset still applies.
+    expect(policy.retry).toMatchObject({ limit: 10, backoffDuration: '10s' });
+    expect(policy.syncOptions).toContain('PruneLast=true');
   });
+
+  it('keeps an explicit prune: false on a manual preset', () => {
+    expect(SyncPolicy.forEnvironment('dev', { automated: false, prune: false }).automated).toBe(false);
+  });
+
+  it('lets undefined overrides keep the preset', () => {
+    const policy = SyncPolicy.forEnvironment('prod', { retry: undefined, selfHeal: undefined });
+    expect(policy.retry).toMatchObject({ limit: 10 });
+    expect(policy.selfHeal).toBe(true);
+  });
+
+  it.each(['prune', 'selfHeal', 'allowEmpty'] as const)(
+    'fails when %s is asked for without automated sync, naming it',
+    (key) => {
+      expect(() => new SyncPolicy({ automated: false, [key]: true })).toThrow(
+        `'${key}' is true; it only acts on automated syncs, and automated is false; drop ${key} or set automated: true`,
+      );
+      expect(() => SyncPolicy.forEnvironment('staging', { automated: false, [key]: true })).toThrow(
+        `'${key}' is true; it only acts on automated syncs`,
+      );
+    },
+  );
 
   it('fails when allowEmpty is set without prune', () => {
     expect(() => new SyncPolicy({ prune: false, allowEmpty: true })).toThrow(

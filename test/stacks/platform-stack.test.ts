@@ -165,34 +165,54 @@ describe('pulumi program options', () => {
     }
   });
 
-  it('fails when the stack config is bad, with the one-line message and no stack trace', () => {
-    const config = stackConfig('dev') as {
-      'converge:platform': { services: { 'app-service': { canary: { weight: number } } } };
-    };
-    config['converge:platform'].services['app-service'].canary.weight = 150;
+  /** Runs the program for `stack` with `platform` as its config; returns what it threw. */
+  function programError(stack: string, platform: unknown): { error: Error | undefined; isRunError: boolean } {
+    let result = { error: undefined as Error | undefined, isRunError: false };
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pulumi: typeof Pulumi = require('@pulumi/pulumi');
       pulumi.runtime.setMocks(
         { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
         'converge',
-        'dev',
+        stack,
         false,
       );
-      pulumi.runtime.setAllConfig({ 'converge:platform': JSON.stringify(config['converge:platform']) });
-      let error: Error | undefined;
+      pulumi.runtime.setAllConfig({ 'converge:platform': JSON.stringify(platform) });
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require('../../stacks/index');
       } catch (err) {
-        error = err as Error;
+        // RunError is how a Pulumi program ends with a message and no stack trace.
+        result = { error: err as Error, isRunError: err instanceof pulumi.RunError };
       }
-      // RunError is how a Pulumi program ends with a message and no stack trace.
-      expect(error).toBeInstanceOf(pulumi.RunError);
-      expect(error!.message).toMatch(
-        /^stacks\/Pulumi\.dev\.yaml:\d+: converge:platform\.services\.app-service\.canary\.weight is 150; it must be an integer between 0 and 100/,
-      );
     });
+    return result;
+  }
+
+  it('fails when the stack config is bad, with the one-line message and no stack trace', () => {
+    const config = stackConfig('dev') as {
+      'converge:platform': { services: { 'app-service': { canary: { weight: number } } } };
+    };
+    config['converge:platform'].services['app-service'].canary.weight = 150;
+    const { error, isRunError } = programError('dev', config['converge:platform']);
+    expect(isRunError).toBe(true);
+    expect(error!.message).toMatch(
+      /^stacks\/Pulumi\.dev\.yaml:\d+: converge:platform\.services\.app-service\.canary\.weight is 150; it must be an integer between 0 and 100/,
+    );
+  });
+
+  it('fails when the stack is not the environment its config declares', () => {
+    // GIVEN the staging stack carrying dev's config
+    const { error, isRunError } = programError('staging', stackConfig('dev')['converge:platform']);
+    // THEN nothing is deployed, and the one line says which value and which stack disagree
+    expect(isRunError).toBe(true);
+    const line = readFileSync(join(__dirname, '..', '..', 'stacks', 'Pulumi.staging.yaml'), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('environment: staging'));
+    expect(error!.message).toBe(
+      `stacks/Pulumi.staging.yaml:${line + 1}: converge:platform.environment is "dev"; it must be "staging", ` +
+        'the name of the stack being deployed; fix the value, or select the stack named "dev"',
+    );
   });
 });
 
