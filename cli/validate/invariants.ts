@@ -22,6 +22,7 @@ export const INVARIANTS = [
   'image-tag-pinned',
   'canary-weights',
   'sync-policy',
+  'guarded-drift-healed',
 ] as const;
 export type InvariantName = (typeof INVARIANTS)[number];
 
@@ -103,6 +104,14 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
         app,
         'sync-policy',
         `prune=${prune} selfHeal=${selfHeal}, but the ${config.environment} policy says prune=${wantPrune} selfHeal=${wantSelfHeal}`,
+      );
+    }
+    // Argo CD does not self-heal a guarded Application: without the controller, even its low drift stays.
+    if (guarded && !config.drift.controller.enabled) {
+      add(
+        app,
+        'guarded-drift-healed',
+        'Argo CD does not self-heal its kinds and no drift controller is deployed, so none of their drift is ever healed (replicas included); set drift.controller.enabled: true, or drop the rules that hold these kinds',
       );
     }
   }

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GroupKind } from '../argocd/argocd-project';
 import { LABELS, PART_OF } from '../constants';
+import { compareCodeUnits } from '../private/compare';
 import { isDnsLabel, isIntegerInRange, isNonEmptyString, validate } from '../validators';
 import { DriftPolicy, DriftPolicySpec } from './drift-policy';
 import { DRIFT_RECORD } from './drift-record-crd';
@@ -78,7 +79,7 @@ export class DriftController extends Construct {
     apps.bind(this.serviceAccount);
 
     for (const [namespace, kinds] of Object.entries(props.namespacedKinds).sort(([a], [b]) =>
-      a.localeCompare(b),
+      compareCodeUnits(a, b),
     )) {
       validate('namespacedKinds', namespace, isDnsLabel);
       const role = new kplus.Role(this, `Role-${namespace}`, {

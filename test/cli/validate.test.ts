@@ -124,6 +124,32 @@ describe('platform invariants', () => {
     });
   });
 
+  it('fail when guarded Applications (self-heal off by policy) have no drift controller to heal them', () => {
+    // GIVEN a guarded Application, which Argo CD does not self-heal
+    const guarded: KubeObject = {
+      ...app({ syncPolicy: { automated: { prune: true, selfHeal: false } } }),
+      metadata: {
+        name: 'prod-app-service-guarded',
+        namespace: 'argocd',
+        labels: { 'converge.dev/part': 'guarded' },
+      },
+    };
+    const without = {
+      ...prod,
+      drift: { ...prod.drift, controller: { ...prod.drift.controller, enabled: false } },
+    };
+    // WHEN the controller is off THEN nothing would ever heal its drift
+    expect(checkInvariants([project, guarded], without)).toContainEqual({
+      object: 'Application/argocd/prod-app-service-guarded',
+      rule: 'guarded-drift-healed',
+      message: expect.stringContaining('set drift.controller.enabled: true'),
+    });
+    // AND with the controller deployed it holds
+    expect(
+      checkInvariants([project, guarded], prod).filter((v) => v.rule === 'guarded-drift-healed'),
+    ).toEqual([]);
+  });
+
   it('allow latest tags in dev only', () => {
     const latest = app({
       project: 'prod',

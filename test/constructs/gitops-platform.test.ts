@@ -82,7 +82,8 @@ describe('GitOpsPlatform', () => {
   });
 
   it('runs the drift controller in the cluster only when asked to', () => {
-    expect(platformFor('staging').driftController).toBeUndefined();
+    expect(platformFor('dev').driftController).toBeUndefined();
+    expect(platformFor('staging').driftController?.namespace).toBe('converge-system');
     const prod = platformFor('prod');
     expect(prod.driftController?.namespace).toBe('converge-system');
   });
