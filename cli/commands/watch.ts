@@ -102,7 +102,14 @@ export async function watch(options: WatchOptions): Promise<number> {
     `watching ${config.environment} (${first.objects.length} desired objects; records in ${config.drift.controller.namespace}` +
       `${address && typeof address === 'object' ? `; metrics on :${address.port}/metrics` : ''})`,
   );
-  await controller.start();
+  try {
+    await controller.start();
+  } catch (err) {
+    // Open watches and the metrics server would keep a half-started controller alive: end them.
+    await controller.stop();
+    server?.close();
+    throw err;
+  }
   log('initial check done; watching for changes');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -143,7 +143,17 @@ export class GitOpsPlatform extends Construct {
         namespace: convergeNs,
         argocdNamespace: config.argocd.namespace,
         image: config.drift.controller.image,
-        namespacedKinds: Object.fromEntries(namespaces.map((ns) => [ns, SERVICE_KINDS])),
+        // The service kinds, plus reading its own Role and RoleBinding there (RBAC drift pages).
+        namespacedKinds: Object.fromEntries(
+          namespaces.map((ns) => [
+            ns,
+            [
+              ...SERVICE_KINDS,
+              { group: 'rbac.authorization.k8s.io', kind: 'Role' },
+              { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
+            ],
+          ]),
+        ),
         clusterKinds: [{ group: '', kind: 'Namespace' }],
       });
     }

@@ -88,6 +88,23 @@ describe('GitOpsPlatform', () => {
     expect(prod.driftController?.namespace).toBe('converge-system');
   });
 
+  it('lets the in-cluster controller read, but never write, its own RBAC in the service namespaces', () => {
+    // GIVEN staging, whose controller's Role and RoleBinding live in each service namespace
+    const objects = platformFor('staging').platformChart.toJson() as KubeObject[];
+    // WHEN its Role there is read
+    const role = objects.find(
+      (o) =>
+        o.kind === 'Role' && o.metadata.name === 'converge-drift' && o.metadata.namespace === 'staging-web',
+    )!;
+    const rules = (
+      role as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }
+    ).rules;
+    const rbac = rules.filter((r) => r.apiGroups.includes('rbac.authorization.k8s.io'));
+    // THEN roles and rolebindings are readable, not writable
+    expect(rbac.flatMap((r) => r.resources).sort()).toEqual(['rolebindings', 'roles']);
+    for (const r of rbac) expect(r.verbs.sort()).toEqual(['get', 'list', 'watch']);
+  });
+
   it('fails when the Argo CD manifests do not match the HA setting', () => {
     const config = loadStackConfig('prod').config;
     expect(() => new GitOpsPlatform(new App(), 'prod', { config, argoCdManifests: MINI_ARGOCD })).toThrow(
