@@ -252,16 +252,16 @@ describe('drift handling by severity', () => {
     const from = since();
     await exposeService();
     const held = await waitRecord('Service', 'app-service', 'held', from);
+    const eventsOf = async (id: string) =>
+      (await recordsFor(audit, 'Service', 'app-service', from))
+        .filter((r) => r.driftId === id)
+        .map((r) => r.event)
+        .sort();
     expect(converge('reject', held.driftId, '--by', 'bob')).toContain('rejected by bob');
     await waitRecord('Service', 'app-service', 'rejected', from);
     await new Promise((r) => setTimeout(r, 4000));
     expect(await serviceType()).toBe('NodePort');
-    expect(
-      (await recordsFor(audit, 'Service', 'app-service', from))
-        .filter((r) => r.driftId === held.driftId)
-        .map((r) => r.event)
-        .sort(),
-    ).toEqual(['detected', 'held', 'rejected']);
+    expect(await eventsOf(held.driftId)).toEqual(['detected', 'held', 'rejected']);
     // A rejected drift is decided: no longer waiting for anyone.
     expect(await controller.metric('converge_drift_pending_approvals')).toBe(0);
     // Put it back by hand, as the owner of the change would: nothing was healed, so nothing "recovered".
@@ -272,12 +272,7 @@ describe('drift handling by severity', () => {
     );
     await waitFor('Service ClusterIP', async () => (await serviceType()) === 'ClusterIP');
     await new Promise((r) => setTimeout(r, 3000));
-    expect(
-      (await recordsFor(audit, 'Service', 'app-service', from))
-        .filter((r) => r.driftId === held.driftId)
-        .map((r) => r.event)
-        .sort(),
-    ).toEqual(['detected', 'held', 'rejected']);
+    expect(await eventsOf(held.driftId)).toEqual(['detected', 'held', 'rejected']);
     expect(hook.received.slice(noticesBefore).filter((r) => r.body.type === 'recovered')).toHaveLength(0);
   });
 
