@@ -10,15 +10,19 @@ interface Rule {
   resources: string[];
   verbs: string[];
 }
+/** What every controller here shares: the environment, the default policy and the image. */
+const BASE = {
+  environment: 'prod',
+  policy: defaultDriftPolicy(),
+  image: 'ghcr.io/example-org/converge:0.1.0',
+};
 const rulesOf = (o: KubeObject) => (o as unknown as { rules: Rule[] }).rules;
 
 describe('DriftController', () => {
   const objects = synthObjects(
     (chart) =>
       new DriftController(chart, 'Drift', {
-        environment: 'prod',
-        policy: defaultDriftPolicy(),
-        image: 'ghcr.io/example-org/converge:0.1.0',
+        ...BASE,
         namespacedKinds: {
           'prod-web': [...SERVICE_KINDS, { group: 'rbac.authorization.k8s.io', kind: 'Role' }],
         },
@@ -67,9 +71,7 @@ describe('DriftController in the cluster', () => {
   const objects = synthObjects(
     (chart) =>
       new DriftController(chart, 'Drift', {
-        environment: 'prod',
-        policy: defaultDriftPolicy(),
-        image: 'ghcr.io/example-org/converge:0.1.0',
+        ...BASE,
         namespacedKinds: { 'prod-web': SERVICE_KINDS },
         argocdNamespace: 'gitops',
       }),
