@@ -2,7 +2,7 @@
 // self-heal times (detect, restore) under the platform's settings and under Argo CD's defaults,
 // side by side. Figures only: nothing here passes or fails on time.
 import { join } from 'node:path';
-import { formatTable } from '../cli/table';
+import { formatTable } from '../model/text';
 import {
   application,
   clients,

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KubeObject } from '../constructs/private/kube-object';
-import { toolPath } from '../loaders/tools';
+import { KubeObject } from '../model/objects';
+import { toolPath } from '../render/tools';
 import { KUBECONFIG, kubectl, ROOT } from '../test/cluster/harness';
 import { percentile } from '../test/cluster/self-heal';
 

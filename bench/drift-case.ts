@@ -2,8 +2,8 @@
 // desired objects from a JSON file, lists the live ones (one LIST per kind) and prints the drift.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { defaultDriftPolicy } from '../constructs/drift/drift-policy';
-import { KubeObject } from '../constructs/private/kube-object';
+import { defaultDriftPolicy } from '../model/drift-policy';
+import { KubeObject } from '../model/objects';
 import { findDrift } from '../drift/engine';
 import { KubeClient } from '../drift/kube-client';
 import { loadKubeConfig, readLiveState, uniqueKinds } from '../drift/live-state';

@@ -1,11 +1,10 @@
 import { App, Chart } from 'cdk8s';
 import { HelmApplication } from '../constructs/argocd/helm-application';
-import { PlatformConfig } from '../constructs/config/platform-config';
-import { platformConfigSchema } from '../constructs/config/platform-config';
-import { Environment, ENVIRONMENTS } from '../constructs/constants';
+import { PlatformConfig, platformConfigSchema } from '../config/schema';
+import { Environment, ENVIRONMENTS } from '../model/constants';
 import { IstioCanary } from '../constructs/istio/istio-canary';
 import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
-import { ManifestFile, synthesizeCharts } from '../constructs/synth/synthesize';
+import { ManifestFile, synthesizeCharts } from '../render/synthesize';
 import { ArgoCdManifests } from '../constructs/argocd/argocd-install';
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatTable } from '../cli/table';
+import { formatTable } from '../model/text';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CASES: [string, number][] = [

@@ -2,9 +2,9 @@
 // Prints one JSON line: { case, objects, ms, maxRssMb }.
 import { App } from 'cdk8s';
 import { performance } from 'node:perf_hooks';
-import { synthesizeEnvironment } from '../cli/environment';
-import { ENVIRONMENTS } from '../constructs/constants';
-import { loadArgoCdManifests } from '../loaders/upstream';
+import { synthesizeEnvironment } from '../render/environment';
+import { ENVIRONMENTS } from '../model/constants';
+import { loadArgoCdManifests } from '../render/upstream';
 import { synthesizeFleet } from './fleet';
 
 const name = process.argv[2];

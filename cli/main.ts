@@ -2,9 +2,8 @@
 // `converge`: synth, validation and drift reports, thin over the library.
 // Commands load their modules lazily, so `--help` and start-up stay fast.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, isInputError, UsageError } from './errors';
-
-const ENVIRONMENTS = ['dev', 'staging', 'prod'];
+import { ENVIRONMENTS } from '../model/constants';
+import { ConvergeError, EXIT } from '../model/errors';
 
 function envOption() {
   return new Option('-e, --env <env>', `environment: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory();
@@ -178,9 +177,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version are successes; everything else commander rejects is bad input.
       return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
-    if (isInputError(err)) {
+    if (err instanceof ConvergeError) {
       console.error(`converge: ${err.message.split('\n').join('\nconverge: ')}`);
-      return EXIT.badInput;
+      return err.exitCode;
     }
     throw err;
   }
@@ -193,9 +192,7 @@ if (require.main === module) {
     },
     (err: unknown) => {
       console.error(`converge: internal error: ${(err as Error).stack ?? err}`);
-      process.exitCode = 70;
+      process.exitCode = EXIT.internal;
     },
   );
 }
-
-export { UsageError };

@@ -1,6 +1,7 @@
-import { DRIFT_RECORD, DriftEvent } from '../constructs/drift/drift-record-crd';
-import { ChangeType, DriftAction, FieldChange, Severity } from '../constructs/drift/drift-policy';
-import { DriftFinding, ObjectRef } from './engine';
+import { DRIFT_RECORD } from '../model/constants';
+import { DriftEvent, ChangeType, DriftAction, FieldChange, Severity } from '../model/drift-policy';
+import { DriftFinding } from './engine';
+import { ObjectRef } from '../model/objects';
 import { KubeApiError, KubeClient } from './kube-client';
 
 /*
@@ -31,9 +32,6 @@ export interface AuditRecord {
   /** Heal attempts are numbered, so each one gets its own record. */
   readonly attempt?: number;
 }
-
-/** Annotating a drifted object with this key and the drift id approves its heal. */
-export const APPROVE_ANNOTATION = 'converge.dev/approve';
 
 export const recordName = (driftId: string, event: DriftEvent, attempt?: number) =>
   `${driftId}-${event}${attempt ? `-${attempt}` : ''}`;

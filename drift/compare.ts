@@ -1,5 +1,5 @@
-import { FieldChange } from '../constructs/drift/drift-policy';
-import { KubeObject } from '../constructs/private/kube-object';
+import { FieldChange } from '../model/drift-policy';
+import { KubeObject } from '../model/objects';
 
 /*
  * Desired against live, field by field. Only what Git declares is compared, so fields the server

@@ -1,12 +1,11 @@
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { SERVICE_KINDS } from '../constructs/argocd/argocd-project';
-import { DriftEvent } from '../constructs/drift/drift-record-crd';
-import { DriftPolicySpec } from '../constructs/drift/drift-policy';
-import { durationSeconds } from '../constructs/validators';
-import { KubeObject } from '../constructs/private/kube-object';
-import { APPROVE_ANNOTATION, AuditLog, AuditRecord, recordFromFinding } from './audit';
+import { SERVICE_KINDS, KubeObject, DesiredObject, objectKey, ObjectRef } from '../model/objects';
+import { DriftEvent, DriftPolicySpec } from '../model/drift-policy';
+import { durationSeconds } from '../model/validators';
+import { APPROVE_ANNOTATION } from '../model/constants';
+import { AuditLog, AuditRecord, recordFromFinding } from './audit';
 import { escapePointer, ownerOf } from './compare';
-import { DesiredObject, DriftFinding, findDrift, objectKey, ObjectRef } from './engine';
+import { DriftFinding, findDrift } from './engine';
 import { KubeClient } from './kube-client';
 import { KindRef, uniqueKinds } from './live-state';
 import { DriftMetrics } from './metrics';

@@ -2,13 +2,22 @@ import { createHash } from 'node:crypto';
 import {
   ChangeType,
   Classification,
-  classifyFields,
   DriftPolicySpec,
   FieldChange,
   Severity,
   severityRank,
-} from '../constructs/drift/drift-policy';
-import { groupOf, isClusterScoped, KubeObject } from '../constructs/private/kube-object';
+} from '../model/drift-policy';
+import { classifyFields } from '../model/classify';
+import {
+  describeRef,
+  DesiredObject,
+  groupOf,
+  isClusterScoped,
+  KubeObject,
+  objectKey,
+  ObjectRef,
+  refOf,
+} from '../model/objects';
 import { diffObject, ManagedFieldsEntry, ownerOf } from './compare';
 
 /*
@@ -16,19 +25,6 @@ import { diffObject, ManagedFieldsEntry, ownerOf } from './compare';
  * the live one), who changed it and since when, its severity and what the policy will do.
  * Pure: the caller brings both states, so it is tested without a cluster.
  */
-
-export interface DesiredObject {
-  readonly object: KubeObject;
-  /** Argo CD Application that renders the object, or undefined for platform objects Pulumi applies. */
-  readonly application?: string;
-}
-
-export interface ObjectRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
-}
 
 export interface DriftFinding extends Classification {
   /** Stable id: the same drift found twice (or after a restart) has the same id. */
@@ -42,22 +38,6 @@ export interface DriftFinding extends Classification {
   /** When the drift started, from managedFields (modifications) or the object (additions). */
   readonly onset?: string;
 }
-
-export const refOf = (obj: KubeObject): ObjectRef => ({
-  apiVersion: obj.apiVersion,
-  kind: obj.kind,
-  namespace: obj.metadata.namespace,
-  name: obj.metadata.name,
-});
-
-/** `group/Kind/namespace/name`: the same key for an object whatever API version it is read at. */
-export const objectKey = (obj: ObjectRef | KubeObject) => {
-  const { namespace, name } = 'metadata' in obj ? obj.metadata : obj;
-  return `${groupOf(obj.apiVersion)}/${obj.kind}/${namespace ?? ''}/${name}`;
-};
-
-export const describeRef = (ref: ObjectRef) =>
-  `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 
 /**
  * Field managers that apply the desired state (Argo CD, Pulumi, Converge). A difference whose

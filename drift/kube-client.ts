@@ -1,7 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpsRequest, RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { groupOf } from '../constructs/private/kube-object';
+import { ConvergeError } from '../model/errors';
+import { groupOf } from '../model/objects';
 
 /*
  * Raw JSON requests on top of @kubernetes/client-node's KubeConfig (auth, TLS, contexts).
@@ -9,13 +10,13 @@ import { groupOf } from '../constructs/private/kube-object';
  * fields (`from` becomes `_from`) and turn timestamps into Dates, which would show as false drift.
  */
 
-export class KubeApiError extends Error {
+/** The cluster's answer to a request (or its silence): in the kubeconfig's or the cluster's hands. */
+export class KubeApiError extends ConvergeError {
   constructor(
     public readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = 'KubeApiError';
   }
 }
 

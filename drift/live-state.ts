@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { UsageError } from '../cli/errors';
-import { KubeObject } from '../constructs/private/kube-object';
-import { objectKey } from './engine';
+import { UsageError } from '../model/errors';
+import { KubeObject, objectKey } from '../model/objects';
 import { KubeClient } from './kube-client';
 
 /*

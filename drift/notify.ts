@@ -1,7 +1,8 @@
 import { createTransport } from 'nodemailer';
-import { NotificationsConfig } from '../constructs/config/platform-config';
-import { Severity, SeverityRouting } from '../constructs/drift/drift-policy';
-import { describeRef, DriftFinding } from './engine';
+import { NotificationsConfig } from '../config/schema';
+import { Severity, SeverityRouting } from '../model/drift-policy';
+import { describeRef } from '../model/objects';
+import { DriftFinding } from './engine';
 import { describeField } from './report';
 
 /*

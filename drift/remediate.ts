@@ -1,4 +1,5 @@
-import { KubeObject } from '../constructs/private/kube-object';
+import { HEAL_FIELD_MANAGER } from '../model/constants';
+import { KubeObject } from '../model/objects';
 import { DriftFinding } from './engine';
 import { KubeClient } from './kube-client';
 
@@ -7,8 +8,6 @@ import { KubeClient } from './kube-client';
  * of just the drifted fields (taken from the desired object), so Converge owns no more fields
  * than it restores; a deletion by applying the whole desired object; an addition by deleting it.
  */
-
-export const HEAL_FIELD_MANAGER = 'converge-drift';
 
 const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 

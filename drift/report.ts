@@ -1,13 +1,7 @@
-import { DriftPolicySpec, FieldChange } from '../constructs/drift/drift-policy';
-import { formatTable } from '../cli/table';
-import { describeRef, DriftFinding } from './engine';
-
-/** Short text of a value for a table cell. */
-export function short(value: unknown, max = 40): string {
-  if (value === undefined) return '(none)';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
-}
+import { DriftPolicySpec, FieldChange } from '../model/drift-policy';
+import { formatTable, short } from '../model/text';
+import { describeRef } from '../model/objects';
+import { DriftFinding } from './engine';
 
 export const describeField = (f: FieldChange) =>
   f.path === '' ? `${short(f.from)} → ${short(f.to)}` : `${f.path}: ${short(f.from)} → ${short(f.to)}`;

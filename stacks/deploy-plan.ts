@@ -1,4 +1,4 @@
-import { KubeObject } from '../constructs/private/kube-object';
+import { KubeObject } from '../model/objects';
 
 /**
  * The order `pulumi up` applies the platform in. Each phase waits for the one before it:

@@ -3,11 +3,14 @@ import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, PLATFORM_CONFIG_KEY, parsePlatformConfig } from '../constructs/config/parse-config';
+import { ConfigError } from '../model/errors';
+import { PLATFORM_CONFIG_KEY } from '../model/constants';
+import { parsePlatformConfig } from '../config/parse';
 import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
-import { synthesizeCharts } from '../constructs/synth/synthesize';
-import { stackFileLabel, yamlLineLocator } from '../loaders/stack-config';
-import { loadArgoCdManifests, packageRoot, UpstreamMissingError } from '../loaders/upstream';
+import { synthesizeCharts } from '../render/synthesize';
+import { stackFileLabel, yamlLineLocator } from '../config/stack-file';
+import { loadArgoCdManifests, UpstreamMissingError } from '../render/upstream';
+import { packageRoot } from '../config/package-root';
 import { clusterProvider } from './cluster-provider';
 import { PlatformStack } from './platform-stack';
 

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { KubeObject } from '../constructs/private/kube-object';
+import { KubeObject } from '../model/objects';
 
 // The Kubernetes provider's own version: resources must ask for the plugin the SDK matches.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { KubeObject } from '../constructs/private/kube-object';
+import { KubeObject } from '../model/objects';
 import { DEPLOY_PHASES, planDeployment } from './deploy-plan';
 import { KubeObjectResource } from './kube-object-resource';
 

@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KubeObject } from '../constructs/private/kube-object';
+import { KubeObject } from '../model/objects';
 
 /** Builds a chart with `build`, then returns its synthesized objects. */
 export function synthObjects(build: (chart: Chart) => void): KubeObject[] {

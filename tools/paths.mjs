@@ -1,20 +1,17 @@
 // Where tools/build.mjs puts the programs it builds, so scripts and tests can find them.
 // Node built-ins only: used before `npm ci` too.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheRoot } from './cache-paths.js';
+
+export { cacheRoot, resultsDir, runDir } from './cache-paths.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** tools/versions.json, parsed. */
 export function versions() {
   return JSON.parse(readFileSync(join(here, 'versions.json'), 'utf8'));
-}
-
-/** Root of everything Converge caches outside the repo. */
-export function cacheRoot() {
-  return process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge');
 }
 
 /** Root of the built programs: one <name>-<version>/ directory per tool, plus bin/. */

@@ -8,16 +8,15 @@
 //   node tools/upstream.mjs --print    print the cache directory
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { cacheRoot as convergeCache } from './cache-paths.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const versions = JSON.parse(readFileSync(join(here, 'versions.json'), 'utf8')).upstream;
 
-export const cacheRoot = () =>
-  join(process.env.CONVERGE_CACHE ?? join(homedir(), '.cache', 'converge'), 'upstream');
+export const cacheRoot = () => join(convergeCache(), 'upstream');
 
 /** Go toolchain able to extract a module whose go.mod asks for a newer Go (Argo CD 3.6 asks 1.27). */
 const goToolchainFor = (entry) => entry.goToolchain ?? 'local';

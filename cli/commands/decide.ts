@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import { loadStackConfig } from '../../loaders/stack-config';
+import { loadStackConfig } from '../../config/stack-file';
 import { AuditLog, AuditRecord } from '../../drift/audit';
 import { KubeClient } from '../../drift/kube-client';
 import { loadKubeConfig } from '../../drift/live-state';
-import { UsageError } from '../errors';
+import { UsageError } from '../../model/errors';
 
 export interface DecideOptions {
   readonly env: string;

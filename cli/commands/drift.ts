@@ -1,11 +1,11 @@
-import { driftPolicyFor } from '../../constructs/drift/policy-from-config';
-import { desiredState } from '../../drift/desired-state';
+import { driftPolicyFor } from '../../config/drift-policy';
+import { desiredState } from '../../render/desired-state';
 import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine';
 import { readLiveState, loadKubeConfig, uniqueKinds } from '../../drift/live-state';
 import { ArgoStatus, driftTable } from '../../drift/report';
 import { KubeClient } from '../../drift/kube-client';
-import { SERVICE_KINDS } from '../../constructs/argocd/argocd-project';
-import { LABELS } from '../../constructs/constants';
+import { SERVICE_KINDS } from '../../model/objects';
+import { LABELS } from '../../model/constants';
 
 export interface DriftOptions {
   readonly env: string;

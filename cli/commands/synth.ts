@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeEnvironment } from '../environment';
+import { synthesizeEnvironment } from '../../render/environment';
 
 export interface SynthOptions {
   readonly env: string;

@@ -1,8 +1,8 @@
-import { KubeObject } from '../../constructs/private/kube-object';
-import { kubernetesOpenApiDir, loadCrds, upstreamPin } from '../../loaders/upstream';
-import { synthesizeEnvironment } from '../environment';
-import { formatTable } from '../table';
-import { DriftPolicySpec } from '../../constructs/drift/drift-policy';
+import { KubeObject } from '../../model/objects';
+import { kubernetesOpenApiDir, loadCrds, upstreamPin } from '../../render/upstream';
+import { synthesizeEnvironment } from '../../render/environment';
+import { formatTable } from '../../model/text';
+import { DriftPolicySpec } from '../../model/drift-policy';
 import { policyTable } from '../../drift/report';
 import { checkInvariants, INVARIANTS, objectRef, Violation } from '../validate/invariants';
 import { SchemaValidator } from '../validate/schema-validator';

@@ -1,9 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { LABELS } from '../../constructs/constants';
-import { driftPolicyFor } from '../../constructs/drift/policy-from-config';
+import { LABELS } from '../../model/constants';
+import { driftPolicyFor } from '../../config/drift-policy';
 import { AuditLog } from '../../drift/audit';
 import { DesiredSnapshot, DriftController } from '../../drift/controller';
-import { desiredState } from '../../drift/desired-state';
+import { desiredState } from '../../render/desired-state';
 import { KubeClient } from '../../drift/kube-client';
 import { loadKubeConfig } from '../../drift/live-state';
 import { DriftMetrics } from '../../drift/metrics';

@@ -1,7 +1,7 @@
-import { SyncPolicy } from '../../constructs/argocd/sync-policy';
-import { PlatformConfig } from '../../constructs/config/platform-config';
-import { KubeObject } from '../../constructs/private/kube-object';
-import { LABELS } from '../../constructs/constants';
+import { SyncPolicy } from '../../model/sync-policy';
+import { PlatformConfig } from '../../config/schema';
+import { KubeObject } from '../../model/objects';
+import { LABELS } from '../../model/constants';
 
 /*
  * The platform's own rules, checked on everything synthesized plus the Applications the

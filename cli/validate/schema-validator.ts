@@ -1,7 +1,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupOf, KubeObject } from '../../constructs/private/kube-object';
+import { groupOf, KubeObject } from '../../model/objects';
 
 /*
  * Checks objects against the schemas the API server uses: the Kubernetes OpenAPI v3 spec for

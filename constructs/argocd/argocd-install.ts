@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../constants';
-import { isClusterScoped, KubeObject } from '../private/kube-object';
-import { toYamlBlock } from '../private/yaml';
-import {
-  durationSeconds,
-  isDnsLabel,
-  isDuration,
-  isIntegerInRange,
-  validate,
-  ValidationError,
-} from '../validators';
-import { NotificationsSettings, notificationsConfigData } from './notifications';
+import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../../model/constants';
+import { isClusterScoped, KubeObject } from '../../model/objects';
+import { toYaml } from '../../model/yaml';
+import { durationSeconds, isDnsLabel, isDuration, isIntegerInRange, validate } from '../../model/validators';
+import { ValidationError } from '../../model/errors';
+import { NotificationsSettings } from '../../model/notifications';
+import { notificationsConfigData } from './notifications';
 
 /** The official install manifests of one Argo CD release, as read from the pinned cache. */
 export interface ArgoCdManifests {
@@ -224,7 +219,7 @@ function withData(
     // Append to upstream's list, so its default exclusions stay.
     const upstream = data['resource.exclusions'] ?? '';
     data['resource.exclusions'] =
-      `${upstream}${upstream.endsWith('\n') || upstream === '' ? '' : '\n'}${toYamlBlock(exclusions)}`;
+      `${upstream}${upstream.endsWith('\n') || upstream === '' ? '' : '\n'}${toYaml(exclusions)}`;
   }
   return { ...obj, data };
 }
@@ -250,7 +245,7 @@ function healthCheckData(checks: Readonly<Record<string, string>>): Record<strin
 function ignoreDifferencesData(rules: Readonly<Record<string, IgnoreRule>>): Record<string, string> {
   const data: Record<string, string> = {};
   for (const [key, rule] of Object.entries(rules)) {
-    data[`resource.customizations.ignoreDifferences.${key}`] = toYamlBlock(rule);
+    data[`resource.customizations.ignoreDifferences.${key}`] = toYaml(rule);
   }
   return data;
 }

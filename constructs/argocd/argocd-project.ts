@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../constants';
+import { ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../../model/constants';
 import { AppProject, AppProjectSpecSyncWindows } from '../imports/argoproj.io';
 import {
   isCronSchedule,
@@ -8,20 +8,15 @@ import {
   isNonEmptyString,
   isProjectSourceRepo,
   validate,
-  ValidationError,
-} from '../validators';
+} from '../../model/validators';
+import { ValidationError } from '../../model/errors';
+import { GroupKind, SERVICE_KINDS } from '../../model/objects';
 
 /** A place Applications of the project may deploy to. */
 export interface ProjectDestination {
   /** API server URL. @default "https://kubernetes.default.svc" */
   readonly server?: string;
   readonly namespace: string;
-}
-
-export interface GroupKind {
-  /** API group; "" for the core group. */
-  readonly group: string;
-  readonly kind: string;
 }
 
 export type ProjectAction = 'get' | 'sync' | 'override' | 'action' | 'delete' | 'update';
@@ -48,20 +43,6 @@ export interface SyncWindow {
   /** @default "UTC" */
   readonly timeZone?: string;
 }
-
-/** Namespaced kinds the services' charts render; the default whitelist. */
-export const SERVICE_KINDS: readonly GroupKind[] = [
-  { group: '', kind: 'ConfigMap' },
-  { group: '', kind: 'Secret' },
-  { group: '', kind: 'Service' },
-  { group: '', kind: 'ServiceAccount' },
-  { group: 'apps', kind: 'Deployment' },
-  { group: 'policy', kind: 'PodDisruptionBudget' },
-  { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' },
-  { group: 'networking.istio.io', kind: 'VirtualService' },
-  { group: 'networking.istio.io', kind: 'DestinationRule' },
-  { group: 'networking.istio.io', kind: 'Gateway' },
-];
 
 export interface ArgoCdProjectProps {
   /** Project name; never `default`. @default the construct id */

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
-import { ARGOCD_NAMESPACE, Environment, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../constants';
+import { ARGOCD_NAMESPACE, Environment, IN_CLUSTER_SERVER, LABELS, PART_OF } from '../../model/constants';
 import { ApplicationSet, ApplicationSetSpecTemplate } from '../imports/argoproj.io';
-import { KubeObject } from '../private/kube-object';
-import { compareCodeUnits } from '../private/compare';
-import { isDnsLabel, isDnsSubdomain, validate, ValidationError } from '../validators';
+import { KubeObject } from '../../model/objects';
+import { compareCodeUnits } from '../../model/text';
+import { isDnsLabel, isDnsSubdomain, validate } from '../../model/validators';
+import { ValidationError } from '../../model/errors';
 import {
   applicationObject,
   EXTERNAL_CANARY_WEIGHTS_IGNORE,
@@ -11,8 +12,9 @@ import {
   IgnoreDifference,
   ignoreDifferenceSpec,
 } from './helm-application';
-import { NotificationSubscription, notificationAnnotations } from './notifications';
-import { SyncPolicy } from './sync-policy';
+import { NotificationSubscription } from '../../model/notifications';
+import { notificationAnnotations } from './notifications';
+import { SyncPolicy } from '../../model/sync-policy';
 
 /** One Application the ApplicationSet generates: a service, or one part of a split service. */
 export interface ServiceApplication {

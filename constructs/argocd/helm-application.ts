@@ -1,18 +1,19 @@
 import { Construct } from 'constructs';
-import { KubeObject } from '../private/kube-object';
-import { VIRTUAL_SERVICE_WEIGHT_PATHS } from '../canary/canary-weights';
-import { ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, LABELS, PART_OF, RESOURCES_FINALIZER } from '../constants';
-import { Application, ApplicationSpec, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
+import { KubeObject } from '../../model/objects';
+import { VIRTUAL_SERVICE_WEIGHT_PATHS } from '../../model/canary';
 import {
-  isDnsLabel,
-  isDnsSubdomain,
-  isGitRepoUrl,
-  isRepoPath,
-  validate,
-  ValidationError,
-} from '../validators';
-import { NotificationSubscription, notificationAnnotations } from './notifications';
-import { SyncPolicy } from './sync-policy';
+  ARGOCD_NAMESPACE,
+  IN_CLUSTER_SERVER,
+  LABELS,
+  PART_OF,
+  RESOURCES_FINALIZER,
+} from '../../model/constants';
+import { Application, ApplicationSpec, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
+import { isDnsLabel, isDnsSubdomain, isGitRepoUrl, isRepoPath, validate } from '../../model/validators';
+import { ValidationError } from '../../model/errors';
+import { NotificationSubscription } from '../../model/notifications';
+import { notificationAnnotations } from './notifications';
+import { SyncPolicy } from '../../model/sync-policy';
 
 /** Fields of live objects Argo CD should not compare (and, with RespectIgnoreDifferences, not sync). */
 export interface IgnoreDifference {

@@ -1,12 +1,20 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { GroupKind } from '../argocd/argocd-project';
-import { LABELS, PART_OF } from '../constants';
-import { compareCodeUnits } from '../private/compare';
-import { isDnsLabel, isIntegerInRange, isNonEmptyString, validate } from '../validators';
-import { DriftPolicy, DriftPolicySpec } from './drift-policy';
-import { DRIFT_RECORD } from './drift-record-crd';
+import { GroupKind } from '../../model/objects';
+import {
+  ARGOCD_NAMESPACE,
+  CONVERGE_NAMESPACE,
+  DRIFT_CONTROLLER_NAME,
+  DRIFT_RECORD,
+  LABELS,
+  METRICS_PORT,
+  PART_OF,
+} from '../../model/constants';
+import { compareCodeUnits } from '../../model/text';
+import { isDnsLabel, isIntegerInRange, isNonEmptyString, validate } from '../../model/validators';
+import { DriftPolicy } from './drift-policy';
+import { DriftPolicySpec } from '../../model/drift-policy';
 
 export interface DriftControllerProps {
   readonly environment: string;
@@ -43,18 +51,18 @@ export class DriftController extends Construct {
 
   constructor(scope: Construct, id: string, props: DriftControllerProps) {
     super(scope, id);
-    this.namespace = validate('namespace', props.namespace ?? 'converge-system', isDnsLabel);
+    this.namespace = validate('namespace', props.namespace ?? CONVERGE_NAMESPACE, isDnsLabel);
     validate('image', props.image, isNonEmptyString);
     const port = validate(
       'metricsPort',
-      props.metricsPort ?? 9464,
+      props.metricsPort ?? METRICS_PORT,
       isIntegerInRange(1024, 65535, 'use 9464, the usual metrics port'),
     );
-    const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: 'converge-drift' };
+    const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: DRIFT_CONTROLLER_NAME };
 
     new DriftPolicy(this, 'Policy', { policy: props.policy, namespace: this.namespace });
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: 'converge-drift', namespace: this.namespace, labels },
+      metadata: { name: DRIFT_CONTROLLER_NAME, namespace: this.namespace, labels },
       automountToken: true,
     });
 
@@ -68,7 +76,11 @@ export class DriftController extends Construct {
     own.allow(['get', 'list', 'watch'], kplus.ApiResource.CONFIG_MAPS);
     own.bind(this.serviceAccount);
 
-    const argocdNamespace = validate('argocdNamespace', props.argocdNamespace ?? 'argocd', isDnsLabel);
+    const argocdNamespace = validate(
+      'argocdNamespace',
+      props.argocdNamespace ?? ARGOCD_NAMESPACE,
+      isDnsLabel,
+    );
     const apps = new kplus.Role(this, 'ApplicationsRole', {
       metadata: { name: 'converge-drift-applications', namespace: argocdNamespace, labels },
     });
@@ -83,7 +95,7 @@ export class DriftController extends Construct {
     )) {
       validate('namespacedKinds', namespace, isDnsLabel);
       const role = new kplus.Role(this, `Role-${namespace}`, {
-        metadata: { name: 'converge-drift', namespace, labels },
+        metadata: { name: DRIFT_CONTROLLER_NAME, namespace, labels },
       });
       const writable = kinds.filter((gk) => !READ_ONLY_GROUPS.has(gk.group));
       const readOnly = kinds.filter((gk) => READ_ONLY_GROUPS.has(gk.group));
@@ -102,7 +114,7 @@ export class DriftController extends Construct {
     }
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: 'converge-drift', namespace: this.namespace, labels },
+      metadata: { name: DRIFT_CONTROLLER_NAME, namespace: this.namespace, labels },
       replicas: 1,
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: true,

@@ -1,31 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { LABELS, PART_OF } from '../constants';
-import { CHANGE_TYPES, DRIFT_ACTIONS, SEVERITIES } from './drift-policy';
-
-/** Events an audit record can hold; each drift gets one record per event, never updated. */
-export const DRIFT_EVENTS = [
-  'detected',
-  'held',
-  'approved',
-  'rejected',
-  'healing',
-  'healed',
-  'delegated',
-  'paged',
-  'restored',
-  'heal-failed',
-  'recurring',
-  'ignored',
-] as const;
-export type DriftEvent = (typeof DRIFT_EVENTS)[number];
-
-export const DRIFT_RECORD = {
-  group: 'converge.dev',
-  version: 'v1alpha1',
-  kind: 'DriftRecord',
-  plural: 'driftrecords',
-} as const;
+import { DRIFT_RECORD, LABELS, PART_OF } from '../../model/constants';
+import { CHANGE_TYPES, DRIFT_ACTIONS, DRIFT_EVENTS, SEVERITIES } from '../../model/drift-policy';
 
 const str = { type: 'string' };
 const anyValue = { 'x-kubernetes-preserve-unknown-fields': true };

@@ -1,13 +1,19 @@
 import { Construct } from 'constructs';
-import { CanaryWeights, canaryWeights } from '../canary/canary-weights';
-import { LABELS, PART_OF } from '../constants';
+import { CanaryWeights, canaryWeights } from '../../model/canary';
+import { LABELS, PART_OF } from '../../model/constants';
 import {
   DestinationRule,
   Gateway,
   VirtualService,
   VirtualServiceSpecHttp,
 } from '../imports/networking.istio.io';
-import { isDnsLabel, isDnsSubdomain, isIntegerInRange, isNonEmptyString, validate } from '../validators';
+import {
+  isDnsLabel,
+  isDnsSubdomain,
+  isIntegerInRange,
+  isNonEmptyString,
+  validate,
+} from '../../model/validators';
 
 /** Send requests carrying this header to the canary, whatever the weights. */
 export interface CanaryHeaderRoute {

@@ -3,17 +3,18 @@ import { Construct } from 'constructs';
 import { ArgoCdInstall, ArgoCdManifests } from '../argocd/argocd-install';
 import { ArgoCdProject } from '../argocd/argocd-project';
 import { EnvironmentApplicationSet, ServiceApplication } from '../argocd/environment-application-set';
-import { SyncPolicy } from '../argocd/sync-policy';
-import { canaryWeights } from '../canary/canary-weights';
-import { PlatformConfig, ServiceConfig } from '../config/platform-config';
-import { LABELS, PART_OF } from '../constants';
-import { SERVICE_KINDS } from '../argocd/argocd-project';
-import { subscriptionFor } from '../argocd/notifications';
+import { SyncPolicy } from '../../model/sync-policy';
+import { canaryWeights } from '../../model/canary';
+import { PlatformConfig, ServiceConfig } from '../../config/schema';
+import { LABELS, PART_OF } from '../../model/constants';
+import { SERVICE_KINDS } from '../../model/objects';
+import { subscriptionFor } from '../../model/notifications';
 import { DriftController } from '../drift/drift-controller';
-import { argoMaySelfHeal, DriftPolicySpec } from '../drift/drift-policy';
+import { argoMaySelfHeal } from '../../model/classify';
+import { DriftPolicySpec } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../drift/drift-record-crd';
-import { driftPolicyFor } from '../drift/policy-from-config';
-import { ValidationError } from '../validators';
+import { driftPolicyFor } from '../../config/drift-policy';
+import { ValidationError } from '../../model/errors';
 
 export interface GitOpsPlatformProps {
   /** One environment's validated config (see `parsePlatformConfig`). */
@@ -34,9 +35,6 @@ const PLATFORM_VALUE_KEYS = [
   'autoscaling',
   'converge',
 ] as const;
-
-/** The namespace of Converge's own objects: drift records, and the controller when it runs in-cluster. */
-export const CONVERGE_NAMESPACE = 'converge-system';
 
 /**
  * One environment of the platform, from its PlatformConfig: Argo CD with the platform's settings,

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll, load } from 'js-yaml';
-import { synthesizeEnvironment } from '../../cli/environment';
+import { synthesizeEnvironment } from '../../render/environment';
 import { SchemaValidator } from '../../cli/validate/schema-validator';
-import { ENVIRONMENTS } from '../../constructs/constants';
-import { KubeObject } from '../../constructs/private/kube-object';
-import { toolPath } from '../../loaders/tools';
-import { kubernetesOpenApiDir, loadCrds } from '../../loaders/upstream';
+import { ENVIRONMENTS } from '../../model/constants';
+import { KubeObject } from '../../model/objects';
+import { toolPath } from '../../render/tools';
+import { kubernetesOpenApiDir, loadCrds } from '../../render/upstream';
 
 /* The service charts, rendered by the real helm with exactly the values Argo CD will pass. */
 

@@ -1,7 +1,7 @@
-import { SyncPolicy } from '../../constructs/argocd/sync-policy';
-import { KubeObject } from '../../constructs/private/kube-object';
-import { loadStackConfig } from '../../loaders/stack-config';
-import { kubernetesOpenApiDir, loadCrds } from '../../loaders/upstream';
+import { SyncPolicy } from '../../model/sync-policy';
+import { KubeObject } from '../../model/objects';
+import { loadStackConfig } from '../../config/stack-file';
+import { kubernetesOpenApiDir, loadCrds } from '../../render/upstream';
 import { checkInvariants } from '../../cli/validate/invariants';
 import { closeSchema, SchemaValidator } from '../../cli/validate/schema-validator';
 import { main } from '../../cli/main';

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesizeEnvironment } from '../../cli/environment';
-import { toolPath } from '../../loaders/tools';
+import { synthesizeEnvironment } from '../../render/environment';
+import { toolPath } from '../../render/tools';
 import { DRIFT_EXIT } from '../../drift/engine';
 import { KUBECONFIG, kubectl, ROOT } from './harness';
 

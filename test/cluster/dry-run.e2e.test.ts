@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
-import { synthesizeEnvironment } from '../../cli/environment';
-import { ENVIRONMENTS } from '../../constructs/constants';
-import { isClusterScoped, KubeObject } from '../../constructs/private/kube-object';
+import { synthesizeEnvironment } from '../../render/environment';
+import { ENVIRONMENTS } from '../../model/constants';
+import { isClusterScoped, KubeObject } from '../../model/objects';
 import { KubeClient } from '../../drift/kube-client';
 import { loadKubeConfig } from '../../drift/live-state';
-import { toolPath } from '../../loaders/tools';
-import { loadCrds } from '../../loaders/upstream';
+import { toolPath } from '../../render/tools';
+import { loadCrds } from '../../render/upstream';
 import { KUBECONFIG, kubectl, ROOT } from './harness';
 
 /*

@@ -15,8 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dump, load } from 'js-yaml';
-import { toolsBinDir } from '../../loaders/tools';
-import { convergeCacheDir, packageRoot } from '../../loaders/upstream';
+import { toolsBinDir } from '../../render/tools';
+import { cacheRoot as convergeCacheDir } from '../../render/cache';
+import { packageRoot } from '../../config/package-root';
 
 /*
  * Shared by the end-to-end suite and `npm run bench:cluster`: where the local control plane lives

@@ -4,7 +4,7 @@ import {
   CONFIG_CHECKSUM_ANNOTATION,
   VIRTUAL_SERVICE_HEALTH_LUA,
 } from '../../constructs/argocd/argocd-install';
-import { KubeObject } from '../../constructs/private/kube-object';
+import { KubeObject } from '../../model/objects';
 import { MINI_ARGOCD } from '../fixtures/argocd-mini';
 import { ofKind, synthObjects } from '../helpers';
 

@@ -1,4 +1,5 @@
-import { ArgoCdProject, SERVICE_KINDS } from '../../constructs/argocd/argocd-project';
+import { ArgoCdProject } from '../../constructs/argocd/argocd-project';
+import { SERVICE_KINDS } from '../../model/objects';
 import { only, synthObjects } from '../helpers';
 
 const base = {

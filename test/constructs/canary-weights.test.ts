@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canaryWeights, isCanaryWeight } from '../../constructs/canary/canary-weights';
+import { canaryWeights, isCanaryWeight } from '../../model/canary';
 
 describe('canaryWeights', () => {
   it('gives stable the rest of the traffic', () => {

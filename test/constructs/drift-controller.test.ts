@@ -1,8 +1,7 @@
-import { SERVICE_KINDS } from '../../constructs/argocd/argocd-project';
+import { SERVICE_KINDS, KubeObject } from '../../model/objects';
 import { DriftController } from '../../constructs/drift/drift-controller';
-import { defaultDriftPolicy } from '../../constructs/drift/drift-policy';
+import { defaultDriftPolicy } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../../constructs/drift/drift-record-crd';
-import { KubeObject } from '../../constructs/private/kube-object';
 import { ofKind, only, synthObjects } from '../helpers';
 
 interface Rule {

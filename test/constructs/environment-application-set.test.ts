@@ -2,7 +2,7 @@ import {
   EnvironmentApplicationSet,
   SERVICE_TEMPLATE_PATCH,
 } from '../../constructs/argocd/environment-application-set';
-import { SyncPolicy } from '../../constructs/argocd/sync-policy';
+import { SyncPolicy } from '../../model/sync-policy';
 import { only, synthObjects } from '../helpers';
 
 const repoURL = 'https://github.com/example-org/converge.git';

@@ -1,8 +1,8 @@
 import { App } from 'cdk8s';
 import { GitOpsPlatform } from '../../constructs/platform/gitops-platform';
-import { loadStackConfig } from '../../loaders/stack-config';
+import { loadStackConfig } from '../../config/stack-file';
 import { MINI_ARGOCD } from '../fixtures/argocd-mini';
-import { KubeObject } from '../../constructs/private/kube-object';
+import { KubeObject } from '../../model/objects';
 
 const platformFor = (
   env: string,

@@ -1,5 +1,5 @@
 import { HelmApplication } from '../../constructs/argocd/helm-application';
-import { SyncPolicy } from '../../constructs/argocd/sync-policy';
+import { SyncPolicy } from '../../model/sync-policy';
 import { only, synthObjects } from '../helpers';
 
 const base = {

@@ -1,4 +1,4 @@
-import { SyncPolicy, SYNC_POLICY_PRESETS } from '../../constructs/argocd/sync-policy';
+import { SyncPolicy, SYNC_POLICY_PRESETS } from '../../model/sync-policy';
 
 describe('SyncPolicy', () => {
   it('defaults to automated sync with prune, self-heal, retries and the safe sync options', () => {

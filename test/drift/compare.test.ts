@@ -1,5 +1,5 @@
 import { diffObject, ownedPaths, ownerOf } from '../../drift/compare';
-import { KubeObject } from '../../constructs/private/kube-object';
+import { KubeObject } from '../../model/objects';
 
 // Test fixtures are edited freely; the shape is checked by the assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,6 +1,6 @@
-import { defaultDriftPolicy } from '../../constructs/drift/drift-policy';
-import { KubeObject } from '../../constructs/private/kube-object';
-import { DRIFT_EXIT, findDrift, highestSeverity, objectKey } from '../../drift/engine';
+import { defaultDriftPolicy } from '../../model/drift-policy';
+import { KubeObject, objectKey } from '../../model/objects';
+import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine';
 
 const policy = defaultDriftPolicy();
 const svc = (type: string, extra: Record<string, unknown> = {}): KubeObject => ({

@@ -1,7 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { loadStackConfig } from '../../loaders/stack-config';
+import { loadStackConfig } from '../../config/stack-file';
 import { DriftFinding } from '../../drift/engine';
 import { DriftMetrics } from '../../drift/metrics';
 import {

@@ -1,13 +1,10 @@
+import { argoMaySelfHeal, classify, classifyFields, pointerOverlaps } from '../../model/classify';
 import {
-  argoMaySelfHeal,
-  classify,
-  classifyFields,
   defaultDriftPolicy,
   DriftPolicySpec,
   DriftSubject,
-  pointerOverlaps,
   validateDriftPolicy,
-} from '../../constructs/drift/drift-policy';
+} from '../../model/drift-policy';
 
 const policy = defaultDriftPolicy(['ghcr.io/example-org/']);
 const deployment = (

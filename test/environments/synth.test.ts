@@ -4,10 +4,10 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { synthesizeEnvironment } from '../../cli/environment';
+import { synthesizeEnvironment } from '../../render/environment';
 import { validateEnvironment } from '../../cli/commands/validate';
-import { ENVIRONMENTS } from '../../constructs/constants';
-import { KubeObject } from '../../constructs/private/kube-object';
+import { ENVIRONMENTS } from '../../model/constants';
+import { KubeObject } from '../../model/objects';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const PLATFORM_CONFIG_MAPS = [

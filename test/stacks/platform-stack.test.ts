@@ -2,9 +2,9 @@ import type * as Pulumi from '@pulumi/pulumi';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { synthesizeEnvironment } from '../../cli/environment';
-import { ENVIRONMENTS } from '../../constructs/constants';
-import { KubeObject } from '../../constructs/private/kube-object';
+import { synthesizeEnvironment } from '../../render/environment';
+import { ENVIRONMENTS } from '../../model/constants';
+import { KubeObject } from '../../model/objects';
 import { DEPLOY_PHASES, phaseOf, planDeployment } from '../../stacks/deploy-plan';
 
 /*

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { showValue } from '../validators';
-import { PlatformConfig, platformConfigSchema } from './platform-config';
+import { PLATFORM_CONFIG_KEY } from '../model/constants';
+import { ConfigError, showValue } from '../model/errors';
+import { PlatformConfig, platformConfigSchema } from './schema';
 
 /** Where a config came from, so every error can name the file, the line and the key path. */
 export interface ConfigSource {
@@ -11,16 +12,6 @@ export interface ConfigSource {
   /** Line of a key path in the file, when known. */
   readonly lineOf?: (path: readonly (string | number)[]) => number | undefined;
 }
-
-/** One or more bad values in a config; each line of the message is one complete error. */
-export class ConfigError extends Error {
-  constructor(public readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-export const PLATFORM_CONFIG_KEY = 'converge:platform';
 
 /** Validates raw config (from YAML or `pulumi.Config`) into a typed PlatformConfig. */
 export function parsePlatformConfig(raw: unknown, source: ConfigSource): PlatformConfig {

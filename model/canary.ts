@@ -1,4 +1,4 @@
-import { Check, validate } from '../validators';
+import { Check, validate } from './validators';
 
 /**
  * Traffic split between the stable and canary versions of a service. One type for both

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
-import { dump } from 'js-yaml';
-import { KubeObject } from '../private/kube-object';
+import { KubeObject } from '../model/objects';
+import { toYaml } from '../model/yaml';
 
 /** One manifest file: a chart's objects as a multi-document YAML stream. */
 export interface ManifestFile {
@@ -17,7 +17,7 @@ export interface ManifestFile {
 export function synthesizeCharts(charts: readonly Chart[], header?: string): ManifestFile[] {
   return charts.map((chart, i) => {
     const objects = chart.toJson() as KubeObject[];
-    const docs = objects.map((obj) => dump(obj, { lineWidth: -1, noRefs: true }));
+    const docs = objects.map(toYaml);
     const prefix = header ? `# ${header}\n` : '';
     return {
       name: `${String(i + 1).padStart(2, '0')}-${chart.node.id}.yaml`,

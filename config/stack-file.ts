@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { ConfigError, PLATFORM_CONFIG_KEY, parsePlatformConfig } from '../constructs/config/parse-config';
-import { PlatformConfig } from '../constructs/config/platform-config';
-import { Environment, ENVIRONMENTS } from '../constructs/constants';
-import { packageRoot } from './upstream';
+import { Environment, ENVIRONMENTS, isEnvironment, PLATFORM_CONFIG_KEY } from '../model/constants';
+import { ConfigError } from '../model/errors';
+import { packageRoot } from './package-root';
+import { ConfigSource, parsePlatformConfig } from './parse';
+import { PlatformConfig } from './schema';
 
 /*
  * Reads `stacks/Pulumi.<env>.yaml`, the one place an environment is declared, into a validated
@@ -27,10 +28,6 @@ export interface LoadedStackConfig {
 
 export function stacksDir(options: StackConfigOptions = {}): string {
   return options.dir ?? join(packageRoot(), 'stacks');
-}
-
-export function isEnvironment(value: string): value is Environment {
-  return (ENVIRONMENTS as readonly string[]).includes(value);
 }
 
 /**
@@ -108,12 +105,38 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
   }
   const raw = (doc.toJSON() as { config?: Record<string, unknown> } | null)?.config?.[PLATFORM_CONFIG_KEY];
   const lineOf = lineLocator(doc, counter, ['config', PLATFORM_CONFIG_KEY]);
-  const config = parsePlatformConfig(raw, { file, lineOf });
+  return parseStackConfig(raw, { file, lineOf, environment: env, declaredBy: 'file' });
+}
+
+export interface StackSource extends ConfigSource {
+  /** The environment the caller deploys or renders. */
+  readonly environment: string;
+  /** What names that environment: the stack file's name, or the Pulumi stack being deployed. */
+  readonly declaredBy: 'file' | 'stack';
+}
+
+/**
+ * Parses a stack's platform config (read from its file, or handed over by Pulumi) and checks it
+ * declares the environment it is used for: a config naming another one would deploy it there.
+ */
+export function parseStackConfig(raw: unknown, source: StackSource): LoadedStackConfig {
+  const config = parsePlatformConfig(raw, source);
+  const env = source.environment;
   if (config.environment !== env) {
-    const line = lineOf(['environment']);
+    const line = source.lineOf?.(['environment']);
+    const where = line === undefined ? source.file : `${source.file}:${line}`;
+    const fix =
+      source.declaredBy === 'file'
+        ? `it must be "${env}" in Pulumi.${env}.yaml; fix the value or the file name`
+        : `it must be "${env}", the name of the stack being deployed; fix the value, or select the stack named "${config.environment}"`;
     throw new ConfigError([
-      `${file}:${line}: ${PLATFORM_CONFIG_KEY}.environment is "${config.environment}"; it must be "${env}" in Pulumi.${env}.yaml; fix the value or the file name`,
+      `${where}: ${PLATFORM_CONFIG_KEY}.environment is "${config.environment}"; ${fix}`,
     ]);
   }
-  return { environment: env, file, config, lineOf };
+  return {
+    environment: config.environment,
+    file: source.file,
+    config,
+    lineOf: source.lineOf ?? (() => undefined),
+  };
 }

@@ -1,6 +1,21 @@
-import { Environment } from '../constants';
-import { ApplicationSpecSyncPolicy } from '../imports/argoproj.io';
-import { isDuration, isIntegerInRange, validate, ValidationError } from '../validators';
+import { Environment } from './constants';
+import { ValidationError } from './errors';
+import { isDuration, isIntegerInRange, validate } from './validators';
+
+/** An Application's `spec.syncPolicy`, as Argo CD reads it. */
+export interface SyncPolicyJson {
+  readonly automated?: {
+    readonly enabled: boolean;
+    readonly prune: boolean;
+    readonly selfHeal: boolean;
+    readonly allowEmpty: boolean;
+  };
+  readonly syncOptions: string[];
+  readonly retry?: {
+    readonly limit: number;
+    readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string };
+  };
+}
 
 /** How Argo CD retries a failed sync. */
 export interface RetryOptions {
@@ -153,7 +168,7 @@ export class SyncPolicy {
   }
 
   /** The `spec.syncPolicy` block of an Application. */
-  public toJson(): ApplicationSpecSyncPolicy {
+  public toJson(): SyncPolicyJson {
     return {
       automated: this.automated
         ? { enabled: true, prune: this.prune, selfHeal: this.selfHeal, allowEmpty: this.allowEmpty }

@@ -4,26 +4,9 @@
  * or the rule: what is allowed and how to fix it.
  */
 
+import { ValidationError } from './errors';
+
 export type Check<T> = (value: T) => string | undefined;
-
-/** A value that breaks a rule; the message quotes the prop, the value, the rule and the fix. */
-export class ValidationError extends Error {
-  constructor(
-    public readonly path: string,
-    public readonly value: unknown,
-    public readonly rule: string,
-  ) {
-    super(`'${path}' is ${showValue(value)}; ${rule}`);
-    this.name = 'ValidationError';
-  }
-}
-
-export function showValue(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
 
 /** Throws a `ValidationError` when `check` rejects `value`; returns the value otherwise. */
 export function validate<T>(path: string, value: T, check: Check<T>): T {

@@ -1,5 +1,5 @@
-import { PlatformConfig } from '../config/platform-config';
-import { defaultDriftPolicy, DriftPolicySpec, validateDriftPolicy } from './drift-policy';
+import { defaultDriftPolicy, DriftPolicySpec, validateDriftPolicy } from '../model/drift-policy';
+import { PlatformConfig } from './schema';
 
 /** Image prefixes of the declared services, e.g. `ghcr.io/example-org/`: the trusted registries. */
 export function declaredImagePrefixes(config: PlatformConfig): string[] {

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../config/package-root';
 import { ArgoCdManifests } from '../constructs/argocd/argocd-install';
-import { KubeObject } from '../constructs/private/kube-object';
+import { ConvergeError } from '../model/errors';
+import { KubeObject } from '../model/objects';
+import { cacheRoot } from './cache';
 
 /*
  * Reads the pinned upstream files (Argo CD manifests and CRDs, Istio CRDs, the Kubernetes OpenAPI
@@ -18,28 +20,12 @@ export interface UpstreamPin {
 }
 
 /** Raised when the pinned upstream files are not cached yet. */
-export class UpstreamMissingError extends Error {
+export class UpstreamMissingError extends ConvergeError {
   constructor(name: string, dir: string) {
     super(
       `${name} files are not cached at ${dir}; run \`npm run setup\` (or \`node tools/upstream.mjs\`) to fetch the pinned versions`,
     );
-    this.name = 'UpstreamMissingError';
   }
-}
-
-/** The package root: the folder holding `tools/versions.json`, from source or from `dist/`. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'tools', 'versions.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`tools/versions.json not found above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-export function convergeCacheDir(): string {
-  return process.env.CONVERGE_CACHE ?? join(homedir(), '.cache', 'converge');
 }
 
 let pins: Record<UpstreamName, UpstreamPin> | undefined;
@@ -50,7 +36,7 @@ export function upstreamPin(name: UpstreamName): UpstreamPin {
 }
 
 export function upstreamDir(name: UpstreamName): string {
-  const dir = join(convergeCacheDir(), 'upstream', `${name}-${upstreamPin(name).version}`);
+  const dir = join(cacheRoot(), 'upstream', `${name}-${upstreamPin(name).version}`);
   if (!existsSync(dir)) throw new UpstreamMissingError(`${name} ${upstreamPin(name).version}`, dir);
   return dir;
 }

@@ -1,10 +1,26 @@
-/** Names, labels, annotations and sync waves shared by every construct, kept in one place. */
+/** Names, labels, annotations and sync waves shared by every layer, kept in one place. */
 
 export const ARGOCD_NAMESPACE = 'argocd';
 
 /** Environments a `Pulumi.<env>.yaml` may declare. */
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
+
+export function isEnvironment(value: string): value is Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** The key the platform's config sits under in `Pulumi.<env>.yaml`. */
+export const PLATFORM_CONFIG_KEY = 'converge:platform';
+
+/** The namespace of Converge's own objects: drift records, and the controller when it runs in-cluster. */
+export const CONVERGE_NAMESPACE = 'converge-system';
+
+/** Image of the in-cluster drift controller unless the stack file names another. */
+export const DEFAULT_CONTROLLER_IMAGE = 'ghcr.io/example-org/converge:0.1.0';
+
+/** Port of the drift controller's `/metrics`. */
+export const METRICS_PORT = 9464;
 
 /** The in-cluster API server, as Argo CD names it. */
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
@@ -39,3 +55,20 @@ export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
 /** Field manager a rollout controller uses when it moves canary weights outside Git. */
 export const ROLLOUT_FIELD_MANAGER = 'rollout-controller';
+
+/** The audit trail's custom resource. */
+export const DRIFT_RECORD = {
+  group: 'converge.dev',
+  version: 'v1alpha1',
+  kind: 'DriftRecord',
+  plural: 'driftrecords',
+} as const;
+
+/** Annotating a drifted object with this key and the drift id approves its heal. */
+export const APPROVE_ANNOTATION = 'converge.dev/approve';
+
+/** Name of the in-cluster drift controller's ServiceAccount, Deployment and Roles. */
+export const DRIFT_CONTROLLER_NAME = 'converge-drift';
+
+/** Field manager of the drift controller's heals. */
+export const HEAL_FIELD_MANAGER = 'converge-drift';

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ARGOCD_SERVICE_NAMES, NOTIFICATION_TRIGGER_NAMES } from '../model/notifications';
+import { isDnsLabel, isIntegerInRange, isNonEmptyString } from '../model/validators';
+import { checked } from './checked';
+
+/* The schema of `notifications`: the services Argo CD notifies, and who subscribes to what. */
+
+const notificationServiceName = z.enum(['slack', 'pagerduty', 'email', 'webhook']);
+
+export const notificationsSchema = z.strictObject({
+  slack: z.strictObject({ tokenSecretKey: z.string().default('slack-token') }).optional(),
+  pagerduty: z.strictObject({ routingKeySecretKey: z.string().default('pagerduty-routing-key') }).optional(),
+  email: z
+    .strictObject({
+      host: checked(z.string(), isNonEmptyString),
+      port: checked(z.number(), isIntegerInRange(1, 65535, 'use 587 for SMTP with STARTTLS')).default(587),
+      from: checked(z.string(), isNonEmptyString),
+      passwordSecretKey: z.string().default('email-password'),
+    })
+    .optional(),
+  /** Argo CD addresses a webhook by its name, so it may not take the name of another service. */
+  webhooks: z
+    .record(
+      checked(z.string(), (name) =>
+        (Object.values(ARGOCD_SERVICE_NAMES) as string[]).includes(name)
+          ? `Argo CD addresses webhooks by name, and ${Object.values(ARGOCD_SERVICE_NAMES).join(', ')} name its other services; rename the webhook, e.g. "${name}-hook"`
+          : isDnsLabel(name),
+      ),
+      z.strictObject({ url: checked(z.string(), isNonEmptyString) }),
+    )
+    .default({}),
+  subscriptions: z
+    .array(
+      z.strictObject({
+        trigger: z.enum(NOTIFICATION_TRIGGER_NAMES),
+        service: notificationServiceName,
+        recipients: z.array(checked(z.string(), isNonEmptyString)).min(1),
+      }),
+    )
+    .default([]),
+});
