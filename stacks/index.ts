@@ -1,50 +1,52 @@
 // The Pulumi program: `pulumi up --stack <env>` deploys one environment of the platform.
 import * as pulumi from '@pulumi/pulumi';
-import { App } from 'cdk8s';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../model/errors';
+import { parse } from 'yaml';
+import { displayPath, parseStackConfig, stackFileLabel, yamlLineLocator } from '../config/stack-file';
 import { PLATFORM_CONFIG_KEY } from '../model/constants';
-import { parsePlatformConfig } from '../config/parse';
-import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
-import { synthesizeCharts } from '../render/synthesize';
-import { stackFileLabel, yamlLineLocator } from '../config/stack-file';
-import { loadArgoCdManifests, UpstreamMissingError } from '../render/upstream';
-import { packageRoot } from '../config/package-root';
+import { ConvergeError } from '../model/errors';
+import { synthesizeLoaded } from '../render/environment';
 import { clusterProvider } from './cluster-provider';
 import { PlatformStack } from './platform-stack';
 
+/**
+ * The stack file Pulumi read the config from: `<project>/<stackConfigDir>/Pulumi.<stack>.yaml`,
+ * where the program runs in the project's folder. Its lines make errors point at the right place.
+ */
+function stackFile(stack: string): { file: string; text?: string } {
+  const project = join(process.cwd(), 'Pulumi.yaml');
+  const dir = existsSync(project)
+    ? ((parse(readFileSync(project, 'utf8')) as { stackConfigDir?: string } | null)?.stackConfigDir ?? '.')
+    : '.';
+  const path = join(process.cwd(), dir, `Pulumi.${stack}.yaml`);
+  return existsSync(path)
+    ? { file: displayPath(path), text: readFileSync(path, 'utf8') }
+    : { file: stackFileLabel(stack) };
+}
+
 function program() {
   const stack = pulumi.getStack();
-  const file = stackFileLabel(stack);
-  const path = join(packageRoot(), file);
-  const lineOf = existsSync(path)
-    ? yamlLineLocator(readFileSync(path, 'utf8'), ['config', PLATFORM_CONFIG_KEY])
-    : undefined;
-  const config = parsePlatformConfig(new pulumi.Config().getObject('platform'), { file, lineOf });
-  // The stack names the environment being deployed; a config declaring another one would deploy it there.
-  if (config.environment !== stack) {
-    const line = lineOf?.(['environment']);
-    throw new ConfigError([
-      `${line === undefined ? file : `${file}:${line}`}: ${PLATFORM_CONFIG_KEY}.environment is "${config.environment}"; ` +
-        `it must be "${stack}", the name of the stack being deployed; fix the value, or select the stack named "${config.environment}"`,
-    ]);
-  }
-  const converge = new pulumi.Config();
-
-  const app = new App();
-  const platform = new GitOpsPlatform(app, config.environment, {
-    config,
-    argoCdManifests: loadArgoCdManifests({ ha: config.argocd.ha }),
+  const { file, text } = stackFile(stack);
+  const lineOf = text === undefined ? undefined : yamlLineLocator(text, ['config', PLATFORM_CONFIG_KEY]);
+  // The same pipeline as `converge synth`: the same checks, the same errors, the same objects.
+  const loaded = parseStackConfig(new pulumi.Config().getObject('platform'), {
+    file,
+    lineOf,
+    environment: stack,
+    declaredBy: 'stack',
   });
-  const files = synthesizeCharts([platform.argoCdChart, platform.platformChart]);
+  const { platform, files } = synthesizeLoaded(loaded);
   const deployed = new PlatformStack(
     'platform',
-    { objects: files.flatMap((f) => f.objects), skipAwait: converge.getBoolean('skipAwait') ?? false },
+    {
+      objects: files.flatMap((f) => f.objects),
+      skipAwait: new pulumi.Config().getBoolean('skipAwait') ?? false,
+    },
     { provider: clusterProvider() },
   );
   return {
-    environment: config.environment,
+    environment: loaded.environment,
     argocdNamespace: platform.argoCd.namespace,
     argocdVersion: platform.argoCd.version,
     project: platform.project.name,
@@ -60,13 +62,7 @@ function run() {
     return program();
   } catch (err) {
     // Bad input ends with its one-line message, not a stack trace.
-    if (
-      err instanceof ConfigError ||
-      err instanceof UpstreamMissingError ||
-      (err as Error).name === 'ValidationError'
-    ) {
-      throw new pulumi.RunError((err as Error).message);
-    }
+    if (err instanceof ConvergeError) throw new pulumi.RunError(err.message);
     throw err;
   }
 }

@@ -201,6 +201,24 @@ describe('pulumi program options', () => {
     );
   });
 
+  it('fails when a service redeclares a value the platform sets, naming the line as converge synth does', () => {
+    // GIVEN a service whose chart values redeclare `image`, which the constructs (not the schema) refuse
+    const config = stackConfig('dev') as {
+      'converge:platform': { services: { 'app-service': { values?: Record<string, unknown> } } };
+    };
+    config['converge:platform'].services['app-service'].values = { image: { tag: 'x' } };
+    const { error, isRunError } = programError('dev', config['converge:platform']);
+    // THEN the Pulumi program reports it through the same pipeline: file, line, key path, fix
+    expect(isRunError).toBe(true);
+    const line = readFileSync(join(__dirname, '..', '..', 'stacks', 'Pulumi.dev.yaml'), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.trim() === 'app-service:');
+    expect(error!.message).toBe(
+      `stacks/Pulumi.dev.yaml:${line + 1}: converge:platform.services.app-service.values.image is {"tag":"x"}; ` +
+        "'image' is set by the platform from services.app-service; remove it from values",
+    );
+  });
+
   it('fails when the stack is not the environment its config declares', () => {
     // GIVEN the staging stack carrying dev's config
     const { error, isRunError } = programError('staging', stackConfig('dev')['converge:platform']);
