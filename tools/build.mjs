@@ -231,7 +231,7 @@ function kwokAssets(outDir) {
 }
 
 /**
- * Argo CD's CRDs and base config objects, applied by tools/cluster.mjs before its controllers
+ * Argo CD's CRDs and base config objects, applied by tools/cluster/main.mjs before its controllers
  * start; and git-verify-wrapper.sh, which the repo-server execs on every manifest generation
  * (its image ships it on PATH; without it every sync fails with "permission denied").
  */

@@ -70,7 +70,7 @@ run('pulumi', ['up', '--stack', 'dev', '--yes', '--skip-preview', '--non-interac
 // Argo CD's controller reads argocd-cm / argocd-cmd-params-cm when it starts (as its pods would be
 // rolled after a config change): restart it so self-heal runs with the platform's settings.
 step("restarting Argo CD's application-controller with the platform's settings");
-run('node', ['tools/cluster.mjs', 'restart', 'application-controller']);
+run('node', ['tools/cluster/main.mjs', 'restart', 'application-controller']);
 
 console.log(`
 The dev platform is deployed. Argo CD syncs app-service and model-service from ${gitURL}.

@@ -8,5 +8,7 @@ const marker = join(__dirname, '.started-by-suite');
 module.exports = async function globalTeardown() {
   if (!existsSync(marker) || process.env.CONVERGE_KEEP_CLUSTER === '1') return;
   rmSync(marker);
-  execFileSync('node', [join(__dirname, '..', '..', 'tools', 'cluster.mjs'), 'down'], { stdio: 'inherit' });
+  execFileSync('node', [join(__dirname, '..', '..', 'tools', 'cluster', 'main.mjs'), 'down'], {
+    stdio: 'inherit',
+  });
 };

@@ -1,5 +1,6 @@
-// cluster.mjs without a real cluster: partial-cluster detection, `down` keeping the last logs, and
-// `up` cleaning up after a component that fails. Everything runs in a temp cache and run dir with
+// tools/cluster/ without a real cluster: partial-cluster detection, `down` keeping the last logs and
+// stopping in reverse start order, `up` checking every program first and cleaning up after a
+// component that fails. Everything runs in a temp cache and run dir with
 // fake programs and ports far from the defaults, so a real cluster on this machine is never touched.
 // Run: node --test tools/test/
 import assert from 'node:assert/strict';
@@ -18,14 +19,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { clusterState, COMPONENTS } from '../cluster.mjs';
+import { clusterState, COMPONENTS, STEPS } from '../cluster/components.mjs';
 import { toolVersion } from '../paths.mjs';
 
 const tools = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'converge-cluster-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Every CONVERGE_*_PORT cluster.mjs reads, moved to a block far from the defaults. */
+/** Every CONVERGE_*_PORT tools/cluster/ reads, moved to a block far from the defaults. */
 const PORT_VARS = [
   'CONVERGE_ETCD_PORT',
   'CONVERGE_ETCD_PEER_PORT',
@@ -57,7 +58,7 @@ function sandbox(name) {
     ...Object.fromEntries(PORT_VARS.map((v, i) => [v, String(base + i)])),
   };
   const cluster = (...args) =>
-    spawnSync(process.execPath, [join(tools, 'cluster.mjs'), ...args], {
+    spawnSync(process.execPath, [join(tools, 'cluster', 'main.mjs'), ...args], {
       encoding: 'utf8',
       env,
       timeout: 60_000,
@@ -88,7 +89,7 @@ function procAlive(pid, startTime) {
   }
 }
 
-/** A live process in its own group, recorded as cluster.mjs records a component. */
+/** A live process in its own group, recorded as tools/cluster/ records a component. */
 function liveEntry() {
   const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
   child.unref();
@@ -146,6 +147,53 @@ test('down stops what is recorded and keeps only the latest logs in <cache>/resu
   assert.equal(existsSync(join(old, 'etcd.log')), true);
 });
 
+/** A live process group that appends `name` to `file` when it gets SIGTERM. */
+function recordingEntry(name, file) {
+  const script = `trap 'echo ${name} >> "${file}"; exit 0' TERM; while :; do sleep 0.05; done`;
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return { pid: child.pid, startTime: procStartTime(child.pid), argv0: 'sh', endpoint: '' };
+}
+
+test('down stops one component at a time, in reverse of the order the list starts them', async () => {
+  const { run, cluster } = sandbox('down-order');
+  const order = join(scratch, 'down-order', 'stopped.txt');
+  mkdirSync(join(run, 'logs'), { recursive: true });
+  // Recorded out of order, as a restart would leave them: the list decides, not pids.json.
+  const names = ['kwok', 'repo-server', 'etcd', 'git-daemon', 'kube-apiserver'];
+  writeFileSync(
+    join(run, 'pids.json'),
+    JSON.stringify(Object.fromEntries(names.map((n) => [n, recordingEntry(n, order)]))),
+  );
+  await new Promise((r) => setTimeout(r, 200)); // let each shell install its trap
+
+  const r = cluster('down');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /stopped 5 component\(s\)/);
+  const expected = STEPS.map((s) => s.name)
+    .filter((n) => names.includes(n))
+    .reverse();
+  assert.deepEqual(expected, ['repo-server', 'git-daemon', 'kwok', 'kube-apiserver', 'etcd']);
+  assert.deepEqual(readFileSync(order, 'utf8').trim().split('\n'), expected);
+});
+
+test('up checks every program the list needs before it starts anything', () => {
+  const { cache, run, cluster } = sandbox('programs');
+  const started = join(scratch, 'programs', 'started');
+  mkdirSync(started, { recursive: true });
+  for (const t of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'])
+    fakeTool(cache, t, `touch "${join(started, t)}"; sleep 30`);
+
+  const r = cluster('up'); // the full cluster needs argocd too, which is not built
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /^cluster: argocd cannot start: argocd v[\d.]+ is not built; run: node tools\/build\.mjs argocd/m,
+  );
+  assert.deepEqual(readdirSync(started), [], 'no program ran');
+  assert.equal(existsSync(join(run, 'pids.json')), false);
+});
+
 test('up on a partial cluster names the dead parts, stops the rest, starts afresh; a failed start stops everything', () => {
   const { cache, run, cluster } = sandbox('partial');
   for (const t of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'argocd'])
@@ -167,20 +215,20 @@ test('up on a partial cluster names the dead parts, stops the rest, starts afres
   assert.equal(procAlive(live.pid, live.startTime), false, 'the live leftover was stopped');
   // The fresh start fails at etcd: one message naming it with its log, then everything is stopped.
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /cluster\.mjs: etcd exited; last lines of .*etcd\.log:\nfake etcd: no data dir/);
+  assert.match(r.stderr, /cluster: etcd exited; last lines of .*etcd\.log:\nfake etcd: no data dir/);
   assert.match(r.stderr, /stopping what was started/);
   assert.equal(existsSync(join(run, 'pids.json')), false, 'the data is removed');
   assert.match(readFileSync(join(run, 'logs', 'etcd.log'), 'utf8'), /fake etcd: no data dir/);
   assert.match(readFileSync(join(cache, 'results', 'logs-last', 'etcd.log'), 'utf8'), /fake etcd/);
 });
 
-test('cluster.mjs with no command prints its usage and exits 2', () => {
-  const r = spawnSync(process.execPath, [join(tools, 'cluster.mjs')], { encoding: 'utf8' });
+test('cluster/main.mjs with no command prints its usage and exits 2', () => {
+  const r = spawnSync(process.execPath, [join(tools, 'cluster', 'main.mjs')], { encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /usage: node tools\/cluster\.mjs up\|status\|down/);
+  assert.match(r.stderr, /usage: node tools\/cluster\/main\.mjs up\|status\|down/);
 });
 
-/** Fakes that answer cluster.mjs's readiness probes: etcd over HTTP, the others over TLS. */
+/** Fakes that answer the readiness probes: etcd over HTTP, the others over TLS. */
 const FAKE_SERVER = `
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -221,7 +269,7 @@ test(
     for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'])
       fakeTool(cache, name, `exec "${process.execPath}" "${join(dir, 'fake-server.mjs')}" ${name} "$@"`);
     Object.assign(env, { FAKE_PIDS: fakePids, FAKE_KEY: key, FAKE_CERT: cert });
-    // Should cluster.mjs leave them running (the bug this guards against), do not leak them.
+    // Should `up` leave them running (the bug this guards against), do not leak them.
     t.after(() => {
       for (const f of existsSync(fakePids) ? readdirSync(fakePids) : []) {
         try {
@@ -235,10 +283,7 @@ test(
     const r = cluster('up', '--core');
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /kube-scheduler +ready in/);
-    assert.match(
-      r.stderr,
-      /^cluster\.mjs: kwok cannot start: its stage files are missing \(.*stages\.yaml\)/m,
-    );
+    assert.match(r.stderr, /^cluster: kwok cannot start: its stage files are missing \(.*stages\.yaml\)/m);
     assert.match(r.stderr, /stopping what was started/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {

@@ -79,8 +79,8 @@ test('build.mjs fails with one line when go is missing', () => {
   assert.equal(r.stderr.trim(), `build.mjs: go not found on PATH; install Go ${V.go.minimum} or newer`);
 });
 
-test('cluster.mjs status with no cluster says so and exits 1', () => {
-  const r = node([join(tools, 'cluster.mjs'), 'status'], { CONVERGE_RUN_DIR: '/nonexistent/run' });
+test('cluster/main.mjs status with no cluster says so and exits 1', () => {
+  const r = node([join(tools, 'cluster', 'main.mjs'), 'status'], { CONVERGE_RUN_DIR: '/nonexistent/run' });
   assert.equal(r.status, 1);
   assert.match(r.stdout, /no cluster in \/nonexistent\/run/);
 });

@@ -1,0 +1,204 @@
+// Argo CD without argocd-server: its CRDs and base config from the built module, the objects
+// argocd-server would create, and the repo-server, application-controller,
+// applicationset-controller and notifications controller as processes.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathWithTools, toolDir } from '../paths.mjs';
+import { CONFIG, paths } from './config.mjs';
+import { apply, crdEstablished, readConfigMapData, readManifests } from './kube.mjs';
+import { answers200 } from './probes.mjs';
+import { need, spawnComponent, StartError } from './processes.mjs';
+
+const P = CONFIG.ports;
+const ns = CONFIG.argocdNamespace;
+const CRDS = ['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io'];
+
+/** What the real Argo CD manifests feed the controller from its ConfigMaps: [configmap, key, env]. */
+const CONTROLLER_CM_ENV = [
+  ['argocd-cm', 'timeout.reconciliation', 'ARGOCD_RECONCILIATION_TIMEOUT'],
+  ['argocd-cm', 'timeout.reconciliation.jitter', 'ARGOCD_RECONCILIATION_JITTER'],
+  ['argocd-cm', 'timeout.hard.reconciliation', 'ARGOCD_HARD_RECONCILIATION_TIMEOUT'],
+  ...[
+    ['controller.self.heal.timeout.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_TIMEOUT_SECONDS'],
+    [
+      'controller.self.heal.backoff.timeout.seconds',
+      'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS',
+    ],
+    ['controller.self.heal.backoff.factor', 'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_FACTOR'],
+    [
+      'controller.self.heal.backoff.cap.seconds',
+      'ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_CAP_SECONDS',
+    ],
+    ['controller.sync.timeout.seconds', 'ARGOCD_APPLICATION_CONTROLLER_SYNC_TIMEOUT'],
+  ].map(([key, envName]) => ['argocd-cmd-params-cm', key, envName]),
+];
+
+function manifestsDir() {
+  const assets = join(toolDir('argocd'), 'assets');
+  if (!existsSync(join(assets, 'bin')))
+    throw new StartError(
+      'argocd',
+      `Argo CD's files are missing or stale (${join(assets, 'manifests')}); run: node tools/build.mjs argocd`,
+    );
+  return join(assets, 'manifests');
+}
+
+/** Every object of every YAML file in a folder, files in name order. */
+const manifestsIn = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => readManifests(join(dir, f)));
+
+export async function applyCrds() {
+  for (const crd of manifestsIn(join(manifestsDir(), 'crds'))) await apply(crd);
+}
+
+export const crdsReady = async () => (await Promise.all(CRDS.map(crdEstablished))).every(Boolean);
+
+/** The namespace, Argo CD's base config, and what argocd-server would create; needs the CRDs. */
+export async function applyConfig() {
+  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const obj of manifestsIn(join(manifestsDir(), 'base', 'config'))) {
+    if (obj.kind !== 'ConfigMap' && obj.kind !== 'Secret')
+      throw new Error(`unexpected kind ${obj.kind} (${obj.metadata.name}) in Argo CD's base config`);
+    await apply({ ...obj, metadata: { ...obj.metadata, namespace: ns } });
+  }
+  // argocd-server normally generates the signing key; the ApplicationSet webhook handler needs it.
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'argocd-secret', namespace: ns },
+    data: { 'server.secretkey': randomBytes(32).toString('base64') },
+  });
+  // The notifications controller wants its two objects; empty ones mean "no notifiers yet".
+  const meta = (name) => ({ name, namespace: ns, labels: { 'app.kubernetes.io/part-of': 'argocd' } });
+  await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('argocd-notifications-cm') });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta('argocd-notifications-secret'),
+    type: 'Opaque',
+  });
+  // argocd-server normally creates the default project; it does not run here.
+  await apply({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: 'default', namespace: ns },
+    spec: {
+      sourceRepos: ['*'],
+      destinations: [{ server: '*', namespace: '*' }],
+      clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+    },
+  });
+}
+
+function argocdEnv(binaryName) {
+  const a = paths.argocd;
+  for (const d of ['tls', 'ssh', 'gpg/keys', 'gpg/source', 'home', 'tmp'])
+    mkdirSync(join(a, d), { recursive: true });
+  return {
+    ARGOCD_BINARY_NAME: binaryName,
+    // argocd, helm and git-verify-wrapper.sh are exec'd from PATH, as in Argo CD's image.
+    PATH: `${join(toolDir('argocd'), 'assets', 'bin')}:${pathWithTools(process.env.PATH)}`,
+    ARGOCD_FAKE_IN_CLUSTER: 'true', // in-cluster URL -> our KUBECONFIG
+    KUBECONFIG: paths.kubeconfig,
+    ARGOCD_GPG_ENABLED: 'false',
+    ARGOCD_TLS_DATA_PATH: join(a, 'tls'),
+    ARGOCD_SSH_DATA_PATH: join(a, 'ssh'),
+    ARGOCD_GNUPGHOME: join(a, 'gpg', 'keys'),
+    ARGOCD_GPG_DATA_PATH: join(a, 'gpg', 'source'),
+    HOME: join(a, 'home'),
+    TMPDIR: join(a, 'tmp'),
+  };
+}
+
+const metricsURL = (port, path = '/metrics') => `http://127.0.0.1:${port}${path}`;
+
+export function startRepoServer() {
+  spawnComponent(
+    'repo-server',
+    need('argocd'),
+    [
+      '--loglevel=info',
+      '--address=127.0.0.1',
+      `--port=${P.repoServer}`,
+      '--metrics-address=127.0.0.1',
+      `--metrics-port=${P.repoServerMetrics}`,
+      `--redis=127.0.0.1:${P.redis}`,
+    ],
+    { extraEnv: argocdEnv('argocd-repo-server'), endpoint: `127.0.0.1:${P.repoServer}` },
+  );
+}
+
+export const repoServerReady = () => answers200(metricsURL(P.repoServerMetrics, '/healthz'));
+
+/** Timing from argocd-cm / argocd-cmd-params-cm, as the real install maps it to env. */
+async function controllerEnvFromCluster() {
+  const fromCluster = {};
+  const cms = {};
+  for (const [cm, key, envName] of CONTROLLER_CM_ENV) {
+    if (!(cm in cms)) cms[cm] = await readConfigMapData(ns, cm);
+    const v = cms[cm]?.[key];
+    if (v !== undefined) fromCluster[envName] = v;
+  }
+  return fromCluster;
+}
+
+export async function startApplicationController() {
+  const fromCluster = await controllerEnvFromCluster();
+  const chosen = Object.fromEntries(Object.entries(CONFIG.argocdControllerEnv).filter(([, v]) => v));
+  spawnComponent(
+    'application-controller',
+    need('argocd'),
+    [
+      '--loglevel=info',
+      `--namespace=${ns}`,
+      `--redis=127.0.0.1:${P.redis}`,
+      `--repo-server=127.0.0.1:${P.repoServer}`,
+      `--metrics-port=${P.controllerMetrics}`,
+    ],
+    {
+      extraEnv: { ...argocdEnv('argocd-application-controller'), ...fromCluster, ...chosen },
+      endpoint: metricsURL(P.controllerMetrics),
+    },
+  );
+}
+
+export const applicationControllerReady = () => answers200(metricsURL(P.controllerMetrics, '/healthz'));
+
+export function startApplicationSetController() {
+  spawnComponent(
+    'applicationset-controller',
+    need('argocd'),
+    [
+      '--loglevel=info',
+      `--namespace=${ns}`,
+      `--metrics-addr=127.0.0.1:${P.appsetMetrics}`,
+      `--probe-addr=127.0.0.1:${P.appsetProbe}`,
+      `--webhook-addr=127.0.0.1:${P.appsetWebhook}`,
+      `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
+    ],
+    { extraEnv: argocdEnv('argocd-applicationset-controller'), endpoint: metricsURL(P.appsetMetrics) },
+  );
+}
+
+// Its probe server registers no checks (404), so readiness is the metrics endpoint answering.
+export const applicationSetControllerReady = () => answers200(metricsURL(P.appsetMetrics));
+
+export function startNotifications() {
+  spawnComponent(
+    'notifications',
+    need('argocd'),
+    [
+      '--loglevel=info',
+      `--namespace=${ns}`,
+      `--metrics-port=${P.notificationsMetrics}`,
+      `--argocd-repo-server=127.0.0.1:${P.repoServer}`,
+    ],
+    { extraEnv: argocdEnv('argocd-notifications'), endpoint: metricsURL(P.notificationsMetrics) },
+  );
+}
+
+export const notificationsReady = () => answers200(metricsURL(P.notificationsMetrics));
