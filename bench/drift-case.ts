@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { defaultDriftPolicy } from '../model/drift-policy';
 import { KubeObject } from '../model/objects';
-import { findDrift } from '../drift/engine';
-import { KubeClient } from '../drift/kube-client';
-import { loadKubeConfig, readLiveState, uniqueKinds } from '../drift/live-state';
+import { findDrift } from '../drift/engine/find-drift';
+import { KubeClient } from '../drift/kube/client';
+import { loadKubeConfig } from '../drift/kube/kubeconfig';
+import { readLiveState, uniqueKinds } from '../drift/kube/live-state';
 
 async function main() {
   const [file, kubeconfig] = process.argv.slice(2);

@@ -1,8 +1,8 @@
 import { DRIFT_RECORD } from '../model/constants';
 import { DriftEvent, ChangeType, DriftAction, FieldChange, Severity } from '../model/drift-policy';
-import { DriftFinding } from './engine';
+import { DriftFinding } from './engine/find-drift';
 import { ObjectRef } from '../model/objects';
-import { KubeApiError, KubeClient } from './kube-client';
+import { KubeApiError, KubeClient } from './kube/client';
 
 /*
  * The audit trail: one DriftRecord per drift and per action, created once and never changed.
@@ -33,10 +33,19 @@ export interface AuditRecord {
   readonly attempt?: number;
 }
 
+/** A record as the cluster stores it: named after its drift and event, the attempt in its name. */
+export interface StoredRecord extends Omit<AuditRecord, 'attempt'> {
+  readonly name: string;
+}
+
 export const recordName = (driftId: string, event: DriftEvent, attempt?: number) =>
   `${driftId}-${event}${attempt ? `-${attempt}` : ''}`;
 
-const API_VERSION = `${DRIFT_RECORD.group}/${DRIFT_RECORD.version}`;
+/** What a record says happened to its drift: its event, with the attempt (`healing-2`). */
+export const eventOf = (rec: StoredRecord): string => rec.name.slice(rec.driftId.length + 1);
+
+export const DRIFT_RECORD_API_VERSION = `${DRIFT_RECORD.group}/${DRIFT_RECORD.version}`;
+const API_VERSION = DRIFT_RECORD_API_VERSION;
 
 /** Values are stored as given; very large ones (whole objects) are cut to keep records small. */
 function compactFields(fields: readonly FieldChange[] | undefined): FieldChange[] | undefined {
@@ -74,6 +83,33 @@ export function recordFromFinding(
   };
 }
 
+/** The record as stored: its name, large values cut, the attempt folded into the detail. */
+export function storedForm(rec: AuditRecord): StoredRecord {
+  const { attempt, ...spec } = rec;
+  return {
+    ...spec,
+    name: recordName(rec.driftId, rec.event, attempt),
+    fields: compactFields(spec.fields),
+    ...(attempt ? { detail: `${spec.detail ? `${spec.detail}; ` : ''}attempt ${attempt}` } : {}),
+  };
+}
+
+/** The finding a drift's `detected` record holds. */
+export function findingOf(detected: StoredRecord): DriftFinding {
+  return {
+    id: detected.driftId,
+    object: detected.object,
+    application: detected.application,
+    change: detected.change ?? 'modified',
+    fields: detected.fields ?? [],
+    severity: detected.severity ?? 'low',
+    action: detected.action ?? 'heal',
+    rule: detected.rule ?? 'fallback',
+    who: detected.who ?? 'unknown',
+    onset: detected.onset,
+  };
+}
+
 export class AuditLog {
   /** Records this process created (not those that already existed). */
   public created = 0;
@@ -85,8 +121,7 @@ export class AuditLog {
 
   /** Creates the record; `false` when it already existed (the write is idempotent). */
   public async record(rec: AuditRecord): Promise<boolean> {
-    const name = recordName(rec.driftId, rec.event, rec.attempt);
-    const { attempt, ...spec } = rec;
+    const { name, ...spec } = storedForm(rec);
     const body = {
       apiVersion: API_VERSION,
       kind: DRIFT_RECORD.kind,
@@ -95,11 +130,7 @@ export class AuditLog {
         namespace: this.namespace,
         labels: { 'converge.dev/drift-id': rec.driftId, 'converge.dev/event': rec.event },
       },
-      spec: {
-        ...spec,
-        fields: compactFields(spec.fields),
-        ...(attempt ? { detail: `${spec.detail ? `${spec.detail}; ` : ''}attempt ${attempt}` } : {}),
-      },
+      spec,
     };
     try {
       await this.client.request(
@@ -116,7 +147,7 @@ export class AuditLog {
   }
 
   /** Every record in the namespace, oldest first. */
-  public async list(): Promise<(AuditRecord & { name: string })[]> {
+  public async list(): Promise<StoredRecord[]> {
     const { items } = await this.client.request<{
       items: {
         metadata: { name: string; namespace: string; creationTimestamp: string };

@@ -1,9 +1,20 @@
 import { createServer, Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** What the controller's gauges report, read when `/metrics` is scraped. */
+export interface ControllerState {
+  /** Drifts held for a person to approve or reject. */
+  pendingApprovals(): number;
+  /** Drifts detected and not yet over. */
+  activeDrifts(): number;
+  /** Objects waiting to be checked. */
+  queueLength(): number;
+}
+
 /** The drift controller's Prometheus metrics, on their own registry. */
 export class DriftMetrics {
   public readonly registry = new Registry();
+  private state?: ControllerState;
   public readonly detected = new Counter({
     name: 'converge_drift_detected_total',
     help: 'Drifts detected, by severity and kind.',
@@ -22,26 +33,44 @@ export class DriftMetrics {
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600],
     registers: [this.registry],
   });
-  public readonly pendingApprovals = new Gauge({
-    name: 'converge_drift_pending_approvals',
-    help: 'Drifts held for a human to approve or reject.',
-    registers: [this.registry],
-  });
-
-  public readonly activeDrifts = new Gauge({
-    name: 'converge_drift_active',
-    help: 'Drifts detected and not yet over (restored, rejected or ignored).',
-    registers: [this.registry],
-  });
-  public readonly queueLength = new Gauge({
-    name: 'converge_drift_queue_length',
-    help: 'Objects waiting to be checked.',
-    registers: [this.registry],
-  });
+  public readonly pendingApprovals = this.gauge(
+    'converge_drift_pending_approvals',
+    'Drifts held for a human to approve or reject.',
+    (s) => s.pendingApprovals(),
+  );
+  public readonly activeDrifts = this.gauge(
+    'converge_drift_active',
+    'Drifts detected and not yet over (restored, rejected or ignored).',
+    (s) => s.activeDrifts(),
+  );
+  public readonly queueLength = this.gauge(
+    'converge_drift_queue_length',
+    'Objects waiting to be checked.',
+    (s) => s.queueLength(),
+  );
 
   constructor() {
     // Process metrics (resident memory, event loop lag) show the controller stays bounded.
     collectDefaultMetrics({ register: this.registry, prefix: 'converge_drift_controller_' });
+  }
+
+  /** The gauges read the controller's state from here, at each scrape. */
+  public track(state: ControllerState): void {
+    this.state = state;
+  }
+
+  private gauge(name: string, help: string, read: (s: ControllerState) => number): Gauge {
+    // Counted when scraped, from the controller's own state: never stale, never double counted.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        if (metrics.state) this.set(read(metrics.state));
+      },
+    });
   }
 
   /** Serves `/metrics` on the port (0 picks a free one); resolves with the server. */

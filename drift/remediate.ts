@@ -1,15 +1,14 @@
 import { HEAL_FIELD_MANAGER } from '../model/constants';
 import { KubeObject } from '../model/objects';
-import { DriftFinding } from './engine';
-import { KubeClient } from './kube-client';
+import { pointerSegments } from '../model/pointer';
+import { DriftFinding } from './engine/find-drift';
+import { KubeClient } from './kube/client';
 
 /*
  * Heals a drift by putting Git's values back. A modification is healed with a server-side apply
  * of just the drifted fields (taken from the desired object), so Converge owns no more fields
  * than it restores; a deletion by applying the whole desired object; an addition by deleting it.
  */
-
-const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The desired object cut down to the fields on the given paths (list items whole, by name). */
 export function partialObject(desired: KubeObject, paths: readonly string[]): Record<string, unknown> {
@@ -22,7 +21,7 @@ export function partialObject(desired: KubeObject, paths: readonly string[]): Re
     },
   };
   for (const path of paths) {
-    const segments = path.split('/').slice(1).map(unescape);
+    const segments = pointerSegments(path);
     let src: unknown = desired;
     let dst: Record<string, unknown> = out;
     for (let i = 0; i < segments.length; i++) {

@@ -1,15 +1,11 @@
 import { DriftPolicySpec, FieldChange } from '../model/drift-policy';
 import { formatTable, short } from '../model/text';
 import { describeRef } from '../model/objects';
-import { DriftFinding } from './engine';
+import { DriftFinding } from './engine/find-drift';
+import { ArgoStatus } from './kube/argocd';
 
 export const describeField = (f: FieldChange) =>
   f.path === '' ? `${short(f.from)} → ${short(f.to)}` : `${f.path}: ${short(f.from)} → ${short(f.to)}`;
-
-export interface ArgoStatus {
-  readonly sync?: string;
-  readonly health?: string;
-}
 
 /** One row per drifted object: what changed (Git → live), how severe, what the policy does, who. */
 export function driftTable(

@@ -8,6 +8,7 @@ import {
   FieldChange,
   SEVERITY_RANK,
 } from './drift-policy';
+import { pointerSegments } from './pointer';
 
 /*
  * How a policy decides: the first rule that matches a change gives its severity and action.
@@ -25,7 +26,7 @@ function glob(pattern: string | undefined, value: string | undefined): boolean {
   return re.test(value);
 }
 
-const segments = (pointer: string) => (pointer === '' ? [] : pointer.split('/').slice(1));
+const segments = pointerSegments;
 
 /** A change path matches a field pattern when one is a prefix of the other (segment-wise, `*` = any). */
 export function pointerOverlaps(pattern: string, path: string): boolean {

@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { loadStackConfig } from '../../config/stack-file';
 import { AuditLog, AuditRecord } from '../../drift/audit';
-import { KubeClient } from '../../drift/kube-client';
-import { loadKubeConfig } from '../../drift/live-state';
+import { KubeClient } from '../../drift/kube/client';
+import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { UsageError } from '../../model/errors';
 
 export interface DecideOptions {

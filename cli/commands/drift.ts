@@ -1,11 +1,12 @@
 import { driftPolicyFor } from '../../config/drift-policy';
 import { desiredState } from '../../render/desired-state';
-import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine';
-import { readLiveState, loadKubeConfig, uniqueKinds } from '../../drift/live-state';
-import { ArgoStatus, driftTable } from '../../drift/report';
-import { KubeClient } from '../../drift/kube-client';
-import { SERVICE_KINDS } from '../../model/objects';
-import { LABELS } from '../../model/constants';
+import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine/find-drift';
+import { readLiveState, uniqueKinds } from '../../drift/kube/live-state';
+import { loadKubeConfig } from '../../drift/kube/kubeconfig';
+import { driftTable } from '../../drift/report';
+import { KubeClient } from '../../drift/kube/client';
+import { argoStatuses } from '../../drift/kube/argocd';
+import { SERVICE_KINDS, servedVersion } from '../../model/objects';
 
 export interface DriftOptions {
   readonly env: string;
@@ -70,29 +71,4 @@ export async function drift(options: DriftOptions): Promise<number> {
     if (findings.length) console.log(driftTable(findings, argo));
   }
   return DRIFT_EXIT[worst ?? 'none'];
-}
-
-/** The API version read for each group of the services' kinds. */
-const servedVersion = (group: string) =>
-  ({ '': 'v1', autoscaling: 'autoscaling/v2' })[group] ?? `${group}/v1`;
-
-/** Sync and health of the environment's Applications, when Argo CD runs in the cluster. */
-async function argoStatuses(
-  client: KubeClient,
-  namespace: string,
-  environment: string,
-): Promise<Map<string, ArgoStatus>> {
-  if (!(await client.resource('argoproj.io/v1alpha1', 'Application'))) return new Map();
-  const list = await client.list<{
-    metadata: { name: string; namespace: string; labels?: Record<string, string> };
-    status?: { sync?: { status?: string }; health?: { status?: string } };
-  }>('argoproj.io/v1alpha1', 'Application');
-  return new Map(
-    list.items
-      // One cluster may hold several environments: report only this one's Applications.
-      .filter(
-        (a) => a.metadata.namespace === namespace && a.metadata.labels?.[LABELS.environment] === environment,
-      )
-      .map((a) => [a.metadata.name, { sync: a.status?.sync?.status, health: a.status?.health?.status }]),
-  );
 }

@@ -1,13 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { LABELS } from '../../model/constants';
 import { driftPolicyFor } from '../../config/drift-policy';
 import { AuditLog } from '../../drift/audit';
-import { DesiredSnapshot, DriftController } from '../../drift/controller';
-import { desiredState } from '../../render/desired-state';
-import { KubeClient } from '../../drift/kube-client';
-import { loadKubeConfig } from '../../drift/live-state';
+import { DriftController } from '../../drift/controller/manager';
+import { DesiredSnapshot, Faults } from '../../drift/controller/reconciler';
+import { selfHealingApplications } from '../../drift/kube/argocd';
+import { KubeClient } from '../../drift/kube/client';
+import { inClusterKubeConfig, loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { DriftMetrics } from '../../drift/metrics';
-import { Notifier } from '../../drift/notify';
+import { Notifier } from '../../drift/notify/notifier';
+import { desiredState } from '../../render/desired-state';
 
 export interface WatchOptions {
   readonly env: string;
@@ -20,52 +20,23 @@ export interface WatchOptions {
   readonly resyncSeconds?: number;
   readonly chartsDir?: string;
   readonly stacksDir?: string;
-}
-
-/** The environment's Applications that Argo CD runs with self-heal on; none without Argo CD. */
-async function selfHealingApplications(
-  client: KubeClient,
-  namespace: string,
-  environment: string,
-): Promise<Set<string>> {
-  if (!(await client.resource('argoproj.io/v1alpha1', 'Application'))) return new Set();
-  // Listed in Argo CD's namespace only: the in-cluster controller may read nothing wider.
-  const { items } = await client.list<{
-    metadata: { name: string; labels?: Record<string, string> };
-    spec?: { syncPolicy?: { automated?: { selfHeal?: boolean } } };
-  }>('argoproj.io/v1alpha1', 'Application', '', namespace);
-  return new Set(
-    items
-      .filter(
-        (a) =>
-          a.metadata.labels?.[LABELS.environment] === environment && a.spec?.syncPolicy?.automated?.selfHeal,
-      )
-      .map((a) => a.metadata.name),
-  );
+  /** Failures a test injects; no flag or variable sets them. */
+  readonly faults?: Faults;
 }
 
 /** `converge watch`: the drift controller, locally or in the cluster. Runs until stopped. */
 export async function watch(options: WatchOptions): Promise<number> {
-  let kc: KubeConfig;
-  if (options.inCluster) {
-    kc = new KubeConfig();
-    kc.loadFromCluster();
-  } else {
-    kc = loadKubeConfig(options);
-  }
+  const kc = options.inCluster ? inClusterKubeConfig() : loadKubeConfig(options);
   const client = new KubeClient(kc);
-  const first = await desiredState(options.env, {
-    stacksDir: options.stacksDir,
-    chartsDir: options.chartsDir,
-  });
+  const render = () =>
+    desiredState(options.env, { stacksDir: options.stacksDir, chartsDir: options.chartsDir });
+  const first = await render();
   const config = first.environment.loaded.config;
   const policy = driftPolicyFor(config);
   const managedNamespaces = new Set(Object.values(config.services).map((s) => s.namespace));
   let pending: typeof first | undefined = first;
   const loadDesired = async (): Promise<DesiredSnapshot> => {
-    const desired =
-      pending ??
-      (await desiredState(options.env, { stacksDir: options.stacksDir, chartsDir: options.chartsDir }));
+    const desired = pending ?? (await render());
     pending = undefined;
     return {
       environment: config.environment,
@@ -96,6 +67,7 @@ export async function watch(options: WatchOptions): Promise<number> {
     // In the cluster, the service namespaces are all its RBAC lets it see (constructs/drift/drift-controller.ts).
     namespaces: options.inCluster || options.namespaced ? [...managedNamespaces].sort() : undefined,
     log,
+    faults: options.faults,
   });
   const address = server?.address();
   log(

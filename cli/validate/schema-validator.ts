@@ -2,6 +2,7 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupOf, KubeObject } from '../../model/objects';
+import { pointerSegments } from '../../model/pointer';
 
 /*
  * Checks objects against the schemas the API server uses: the Kubernetes OpenAPI v3 spec for
@@ -116,10 +117,7 @@ export function closeSchema<T>(schema: T): T {
 }
 
 function toProblem(error: ErrorObject): SchemaProblem {
-  const path = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const path = pointerSegments(error.instancePath)
     .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
     .join('');
   if (error.keyword === 'additionalProperties') {

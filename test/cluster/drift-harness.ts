@@ -4,8 +4,8 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditRecord } from '../../drift/audit';
-import { KubeClient } from '../../drift/kube-client';
-import { loadKubeConfig } from '../../drift/live-state';
+import { KubeClient } from '../../drift/kube/client';
+import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from './harness';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 
@@ -64,37 +64,52 @@ export class WatchProcess {
     this.metricsPort = metricsPort;
   }
 
-  public start(extraEnv: Record<string, string> = {}): void {
+  /**
+   * Starts `converge watch`. With a fault, it runs the same command function through a small
+   * test entry point (test/cluster/watch-with-faults.js): the CLI has no way to inject one.
+   */
+  public start(faults: { pauseAfter?: string } = {}): void {
     // Never orphan a running controller: it would keep acting, and keep the test process open.
     if (this.alive()) throw new Error('the drift controller is still running; stop() or kill() it first');
     this.output = '';
-    this.child = spawn(
-      'node',
-      [
-        join(ROOT, 'dist', 'cli', 'main.js'),
-        'watch',
-        '--env',
-        this.env,
-        '--stacks-dir',
-        this.stacksDir,
-        '--kubeconfig',
-        this.as.kubeconfig ?? KUBECONFIG,
-        '--metrics-port',
-        String(this.metricsPort),
-        '--resync',
-        '30',
-        ...(this.as.args ?? []),
-      ],
-      // A fixed heap, as a container memory limit would give: unbounded growth would end the process.
-      {
-        env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const kubeconfig = this.as.kubeconfig ?? KUBECONFIG;
+    const args = faults.pauseAfter
+      ? [
+          join(__dirname, 'watch-with-faults.js'),
+          JSON.stringify({
+            env: this.env,
+            stacksDir: this.stacksDir,
+            kubeconfig,
+            metricsPort: this.metricsPort,
+            resyncSeconds: 30,
+            namespaced: this.as.args?.includes('--namespaced'),
+            faults,
+          }),
+        ]
+      : [
+          join(ROOT, 'dist', 'cli', 'main.js'),
+          'watch',
+          '--env',
+          this.env,
+          '--stacks-dir',
+          this.stacksDir,
+          '--kubeconfig',
+          kubeconfig,
+          '--metrics-port',
+          String(this.metricsPort),
+          '--resync',
+          '30',
+          ...(this.as.args ?? []),
+        ];
+    // A fixed heap, as a container memory limit would give: unbounded growth would end the process.
+    this.child = spawn('node', args, {
+      env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // Every controller run's output goes to the results folder too, for debugging failures.
     mkdirSync(RESULTS_DIR, { recursive: true });
     const log = createWriteStream(join(RESULTS_DIR, 'drift-controller.log'), { flags: 'a' });
-    log.write(`--- started ${new Date().toISOString()} ${JSON.stringify(extraEnv)}\n`);
+    log.write(`--- started ${new Date().toISOString()} ${JSON.stringify(faults)}\n`);
     const take = (d: Buffer) => {
       this.output += d;
       log.write(d);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeEnvironment } from '../../render/environment';
 import { toolPath } from '../../render/tools';
-import { DRIFT_EXIT } from '../../drift/engine';
+import { DRIFT_EXIT } from '../../drift/engine/find-drift';
 import { KUBECONFIG, kubectl, ROOT } from './harness';
 
 /*

@@ -314,7 +314,7 @@ describe('restart safety', () => {
     'finishes a remediation after being killed right after recording "%s", without lost or duplicated records',
     async (event) => {
       await controller.stop();
-      controller.start({ CONVERGE_FAULT_PAUSE_AFTER: event });
+      controller.start({ pauseAfter: event });
       await controller.ready();
       const from = since();
       await scale(6);

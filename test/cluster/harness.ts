@@ -21,7 +21,7 @@ import { packageRoot } from '../../config/package-root';
 
 /*
  * Shared by the end-to-end suite and `npm run bench:cluster`: where the local control plane lives
- * (tools/cluster.mjs), API clients for it, the real Pulumi CLI, and a local Git remote.
+ * (tools/cluster/main.mjs), API clients for it, the real Pulumi CLI, and a local Git remote.
  */
 
 export const ROOT = packageRoot();
@@ -304,7 +304,7 @@ export function stackKubeObjects(exported: string): StackKubeObject[] {
  * argocd-cmd-params-cm again, as the controller's pods would be rolled after a config change.
  */
 export function restartArgoCdController(extraEnv: NodeJS.ProcessEnv = {}): void {
-  execFileSync('node', [join(ROOT, 'tools', 'cluster.mjs'), 'restart', 'application-controller'], {
+  execFileSync('node', [join(ROOT, 'tools', 'cluster', 'main.mjs'), 'restart', 'application-controller'], {
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { synthesizeEnvironment } from '../../render/environment';
-import { KubeApiError, KubeClient } from '../../drift/kube-client';
+import { KubeApiError, KubeClient } from '../../drift/kube/client';
 import {
   application,
   ARGOCD_NS,

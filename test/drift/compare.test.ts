@@ -1,4 +1,4 @@
-import { diffObject, ownedPaths, ownerOf } from '../../drift/compare';
+import { diffObject, ownedPaths, ownerOf } from '../../drift/engine/compare';
 import { KubeObject } from '../../model/objects';
 
 // Test fixtures are edited freely; the shape is checked by the assertions.
@@ -50,6 +50,38 @@ function live(overrides: (obj: Mutable) => void = () => undefined): KubeObject {
 describe('diffObject', () => {
   it('finds nothing when only server defaults, status, metadata and order differ', () => {
     expect(diffObject(desired, live())).toEqual([]);
+  });
+
+  const withLimits = (limits: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'dev' },
+    spec: { containers: [{ name: 'c', resources: { limits } }] },
+  });
+
+  it.each([
+    ['500m', '0.5'],
+    ['1Gi', '1024Mi'],
+    ['1.5Gi', '1536Mi'],
+    ['1e3', '1k'],
+    ['5n', '0.000000005'],
+    ['10u', '0.00001'],
+    ['2P', '2000T'],
+    ['1Ei', '1024Pi'],
+    ['1E', '1000P'],
+    [8080, '8080'],
+  ])('treats the quantities %s and %s as equal, as the API server does', (a, b) => {
+    expect(diffObject(withLimits({ x: a }), withLimits({ x: b }))).toEqual([]);
+  });
+
+  it.each([
+    ['500m', '0.6'],
+    ['1Gi', '1G'],
+    ['', '0'],
+    ['1.0.0', '1'],
+    ['abc', 'abd'],
+  ])('tells %s from %s', (a, b) => {
+    expect(diffObject(withLimits({ x: a }), withLimits({ x: b }))).toHaveLength(1);
   });
 
   it("reports a changed field with Git's value and the live one, matching named list items by name", () => {

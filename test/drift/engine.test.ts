@@ -1,6 +1,6 @@
 import { defaultDriftPolicy } from '../../model/drift-policy';
 import { KubeObject, objectKey } from '../../model/objects';
-import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine';
+import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine/find-drift';
 
 const policy = defaultDriftPolicy();
 const svc = (type: string, extra: Record<string, unknown> = {}): KubeObject => ({

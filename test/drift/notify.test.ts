@@ -2,16 +2,14 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { loadStackConfig } from '../../config/stack-file';
-import { DriftFinding } from '../../drift/engine';
+import { DriftFinding } from '../../drift/engine/find-drift';
 import { DriftMetrics } from '../../drift/metrics';
-import {
-  DriftNotice,
-  emailMessage,
-  Notifier,
-  pagerDutyPayload,
-  slackPayload,
-  webhookPayload,
-} from '../../drift/notify';
+import { emailMessage } from '../../drift/notify/email';
+import { DriftNotice } from '../../drift/notify/messages';
+import { Notifier } from '../../drift/notify/notifier';
+import { pagerDutyPayload } from '../../drift/notify/pagerduty';
+import { slackPayload } from '../../drift/notify/slack';
+import { webhookPayload } from '../../drift/notify/webhook';
 import { partialObject } from '../../drift/remediate';
 
 const finding: DriftFinding = {

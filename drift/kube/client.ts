@@ -1,8 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpsRequest, RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { ConvergeError } from '../model/errors';
-import { groupOf } from '../model/objects';
+import { ConvergeError } from '../../model/errors';
+import { groupOf } from '../../model/objects';
 
 /*
  * Raw JSON requests on top of @kubernetes/client-node's KubeConfig (auth, TLS, contexts).

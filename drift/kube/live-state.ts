@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { UsageError } from '../model/errors';
-import { KubeObject, objectKey } from '../model/objects';
-import { KubeClient } from './kube-client';
+import { KubeObject, objectKey } from '../../model/objects';
+import { KubeClient } from './client';
 
 /*
  * The live state, read with one LIST per kind across all namespaces (never object by object).
@@ -19,33 +16,6 @@ export interface LiveSnapshot {
   readonly requests: number;
   /** Kinds the cluster does not serve (for example a CRD that is not installed). */
   readonly missingKinds: readonly string[];
-}
-
-/** A kubeconfig from `--kubeconfig`/`--context`, $KUBECONFIG, ~/.kube/config or in-cluster. */
-export function loadKubeConfig(options: { kubeconfig?: string; context?: string } = {}): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.kubeconfig) {
-    if (!existsSync(options.kubeconfig))
-      throw new UsageError(
-        `--kubeconfig is ${JSON.stringify(options.kubeconfig)}; no such file. Pass an existing kubeconfig, or leave the flag out to use $KUBECONFIG or ~/.kube/config`,
-      );
-    try {
-      kc.loadFromFile(options.kubeconfig);
-    } catch (err) {
-      throw new UsageError(
-        `--kubeconfig ${JSON.stringify(options.kubeconfig)} is not a valid kubeconfig (${(err as Error).message.split('\n')[0]}); pass a kubeconfig file`,
-      );
-    }
-  } else kc.loadFromDefault();
-  if (options.context) {
-    const names = kc.getContexts().map((c) => c.name);
-    if (!names.includes(options.context))
-      throw new UsageError(
-        `--context is ${JSON.stringify(options.context)}; the kubeconfig has ${names.length ? names.join(', ') : 'no contexts'}. Pass one of them`,
-      );
-    kc.setCurrentContext(options.context);
-  }
-  return kc;
 }
 
 export function uniqueKinds(objects: readonly KindRef[], extra: readonly KindRef[] = []): KindRef[] {

@@ -6,8 +6,8 @@ import {
   FieldChange,
   Severity,
   severityRank,
-} from '../model/drift-policy';
-import { classifyFields } from '../model/classify';
+} from '../../model/drift-policy';
+import { classifyFields } from '../../model/classify';
 import {
   describeRef,
   DesiredObject,
@@ -17,7 +17,7 @@ import {
   objectKey,
   ObjectRef,
   refOf,
-} from '../model/objects';
+} from '../../model/objects';
 import { diffObject, ManagedFieldsEntry, ownerOf } from './compare';
 
 /*

@@ -1,5 +1,7 @@
-import { FieldChange } from '../model/drift-policy';
-import { KubeObject } from '../model/objects';
+import { FieldChange } from '../../model/drift-policy';
+import { findSuffix, quantityToScalar } from '@kubernetes/client-node/dist/util.js';
+import { KubeObject } from '../../model/objects';
+import { escapePointer } from '../../model/pointer';
 
 /*
  * Desired against live, field by field. Only what Git declares is compared, so fields the server
@@ -27,8 +29,6 @@ const IGNORED_METADATA = new Set([
   'deletionTimestamp',
   'deletionGracePeriodSeconds',
 ]);
-
-export const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** JSON pointers of every leaf a field manager owns, resolved against the live object. */
 export function ownedPaths(live: KubeObject, managers: readonly string[]): Set<string> {
@@ -93,18 +93,27 @@ function namedItems(list: unknown[]): boolean {
   );
 }
 
-const QUANTITY = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
-const FACTORS: Record<string, number> = {
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-};
+/**
+ * A resource quantity's value by client-node's parser ("500m", "1Gi", "1e3", "5n"), or undefined
+ * when the value is not a quantity. Its parser takes only whole numbers before a suffix of k or
+ * more ("1.5Gi" throws), so a fraction is scaled by the suffix's own value.
+ */
+function quantityValue(value: string | number): number | undefined {
+  const text = String(value).trim();
+  if (text === '') return undefined;
+  try {
+    return Number(quantityToScalar(text));
+  } catch {
+    const suffix = findSuffix(text);
+    const mantissa = Number(text.slice(0, text.length - suffix.length));
+    if (!suffix || Number.isNaN(mantissa)) return undefined;
+    try {
+      return mantissa * Number(quantityToScalar(`1${suffix}`));
+    } catch {
+      return undefined;
+    }
+  }
+}
 
 /** Equal values, where "0.5" and "500m" (resource quantities) or 8080 and "8080" count as equal. */
 function sameScalar(desired: unknown, live: unknown): boolean {
@@ -113,10 +122,10 @@ function sameScalar(desired: unknown, live: unknown): boolean {
     (typeof desired === 'number' || typeof desired === 'string') &&
     (typeof live === 'number' || typeof live === 'string')
   ) {
-    const a = QUANTITY.exec(String(desired));
-    const b = QUANTITY.exec(String(live));
-    if (a && b)
-      return Math.abs(Number(a[1]) * (FACTORS[a[2]] ?? 1) - Number(b[1]) * (FACTORS[b[2]] ?? 1)) < 1e-9;
+    const a = quantityValue(desired);
+    const b = quantityValue(live);
+    if (a !== undefined && b !== undefined)
+      return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
   }
   return false;
 }
