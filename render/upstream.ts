@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../config/package-root';
 import { ArgoCdManifests } from '../constructs/argocd/argocd-install';
 import { ConvergeError } from '../model/errors';
 import { KubeObject } from '../model/objects';
+import { upstreamPin as pinOf } from '../tools/pins';
 import { cacheRoot } from './cache';
 
 /*
@@ -28,11 +28,8 @@ export class UpstreamMissingError extends ConvergeError {
   }
 }
 
-let pins: Record<UpstreamName, UpstreamPin> | undefined;
-
 export function upstreamPin(name: UpstreamName): UpstreamPin {
-  pins ??= JSON.parse(readFileSync(join(packageRoot(), 'tools', 'versions.json'), 'utf8')).upstream;
-  return pins![name];
+  return pinOf(name);
 }
 
 export function upstreamDir(name: UpstreamName): string {

@@ -159,19 +159,6 @@ export function checkWrapper(t) {
   }
 }
 
-export function checkUpstreamBlock() {
-  // The upstream block (read by tools/upstream.mjs) must not drift from the families.
-  for (const u of Object.values(V.upstream || {})) {
-    for (const [f, e] of Object.entries(V.families)) {
-      if (e.module === u.module && e.version !== u.version) {
-        throw new BuildError(
-          `tools/versions.json pins ${u.module} at ${u.version} under "upstream" but ${e.version} under families.${f}`,
-        );
-      }
-    }
-  }
-}
-
 function checkGo() {
   const r = spawnSync('go', ['env', 'GOVERSION'], {
     encoding: 'utf8',
@@ -426,11 +413,6 @@ async function main(argv) {
   if (todo.length) {
     const gov = checkGo();
     console.log(`build.mjs: ${todo.length} to build with ${gov} into ${toolsCacheDir()}`);
-  }
-  try {
-    checkUpstreamBlock();
-  } catch (err) {
-    fail(err.message);
   }
 
   const rows = [];

@@ -1,18 +1,15 @@
 // Where tools/build.mjs puts the programs it builds, so scripts and tests can find them.
 // Node built-ins only: used before `npm ci` too.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from './cache-paths.js';
+import { versions } from './pins.js';
 
 export { cacheRoot, resultsDir, runDir } from './cache-paths.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 
-/** tools/versions.json, parsed. */
-export function versions() {
-  return JSON.parse(readFileSync(join(here, 'versions.json'), 'utf8'));
-}
+export { versions } from './pins.js';
 
 /** Root of the built programs: one <name>-<version>/ directory per tool, plus bin/. */
 export function toolsCacheDir() {

@@ -12,9 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { cacheRoot as convergeCache } from './cache-paths.js';
+import { upstreamPin } from './pins.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const versions = JSON.parse(readFileSync(join(here, 'versions.json'), 'utf8')).upstream;
 
 export const cacheRoot = () => join(convergeCache(), 'upstream');
 
@@ -88,14 +88,13 @@ const entries = {
 };
 
 export function upstreamDir(name) {
-  const v = versions[name];
+  const v = upstreamPin(name);
   return join(cacheRoot(), `${name}-${v.version}`);
 }
 
 export function fetchUpstream({ quiet = false } = {}) {
   for (const [name, build] of Object.entries(entries)) {
-    const v = versions[name];
-    if (!v) fail(`tools/versions.json has no entry "${name}"`);
+    const v = upstreamPin(name);
     const dir = upstreamDir(name);
     if (existsSync(dir)) {
       if (!quiet) console.log(`upstream ${name} ${v.version}: cached`);

@@ -54,11 +54,19 @@ const expectOk = (r: { code: number; stdout: string; stderr: string }) => {
 };
 const since = () => new Date(Date.now() - 1000).toISOString();
 const ms = (iso: string, t0Iso: string) => Date.parse(iso) - Date.parse(t0Iso);
-const replicas = async () =>
-  (await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: NS })).spec?.replicas;
-const scale = (n: number) =>
+/** A Deployment of the staging services, by name and namespace. */
+interface Workload {
+  readonly name: string;
+  readonly namespace: string;
+  /** Its replicas in Git. */
+  readonly replicas: number;
+}
+const APP: Workload = { name: 'app-service', namespace: NS, replicas: 2 };
+const replicas = async (w: Workload = APP) =>
+  (await c.apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace })).spec?.replicas;
+const scale = (n: number, w: Workload = APP) =>
   c.apps.patchNamespacedDeploymentScale(
-    { name: 'app-service', namespace: NS, body: { spec: { replicas: n } } },
+    { name: w.name, namespace: w.namespace, body: { spec: { replicas: n } } },
     merge,
   );
 const serviceType = async () =>
@@ -310,22 +318,28 @@ describe('drift handling by severity', () => {
 });
 
 describe('restart safety', () => {
-  it.each(['detected', 'healing', 'healed'])(
+  // A Deployment each: heals of one object are its history, which a restart keeps (the audit
+  // trail), so three heals of one object here would already count as a drift that keeps coming back.
+  it.each([
+    ['detected', { name: 'app-service-canary', namespace: NS, replicas: 1 }],
+    ['healing', { name: 'model-service', namespace: 'staging-ml', replicas: 2 }],
+    ['healed', { name: 'model-service-canary', namespace: 'staging-ml', replicas: 1 }],
+  ] as const)(
     'finishes a remediation after being killed right after recording "%s", without lost or duplicated records',
-    async (event) => {
+    async (event, w) => {
       await controller.stop();
       controller.start({ pauseAfter: event });
       await controller.ready();
       const from = since();
-      await scale(6);
-      const first = await waitRecord('Deployment', 'app-service', event, from);
+      await scale(6, w);
+      const first = await waitRecord('Deployment', w.name, event, from);
       await controller.kill();
       controller.start();
       await controller.ready();
-      await waitFor('replicas back to 2', async () => (await replicas()) === 2);
-      await waitRecord('Deployment', 'app-service', 'restored', from);
+      await waitFor(`replicas back to ${w.replicas}`, async () => (await replicas(w)) === w.replicas);
+      await waitRecord('Deployment', w.name, 'restored', from);
       await new Promise((r) => setTimeout(r, 1500));
-      const mine = (await recordsFor(audit, 'Deployment', 'app-service', from)).filter(
+      const mine = (await recordsFor(audit, 'Deployment', w.name, from)).filter(
         (r) => r.driftId === first.driftId,
       );
       expect(mine.map((r) => r.name.slice(first.driftId.length + 1)).sort()).toEqual([
@@ -456,9 +470,11 @@ describe('the in-cluster controller', () => {
     try {
       await scoped.ready();
       const from = since();
-      await scale(4);
-      await waitFor('replicas back to 2', async () => (await replicas()) === 2, { intervalMs: 50 });
-      const healed = await waitRecord('Deployment', 'app-service', 'healed', from);
+      // model-service: app-service has just been through the backoff test, and waits long to heal.
+      const w: Workload = { name: 'model-service', namespace: 'staging-ml', replicas: 2 };
+      await scale(4, w);
+      await waitFor('replicas back to 2', async () => (await replicas(w)) === 2, { intervalMs: 50 });
+      const healed = await waitRecord('Deployment', w.name, 'healed', from);
       expect(healed.actor).toBe('converge');
       expect(scoped.output).not.toMatch(/forbidden|403/i);
     } finally {

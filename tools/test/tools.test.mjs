@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkUpstreamBlock, checkWrapper, TOOLS } from '../build.mjs';
+import { checkWrapper, TOOLS } from '../build.mjs';
+import { upstreamPin } from '../pins.js';
 import { TOOL_FAMILY, toolPath, toolsBinDir, versions } from '../paths.mjs';
 
 const tools = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,18 +31,23 @@ test('each committed wrapper go.mod requires exactly the version versions.json p
   }
 });
 
-test('the upstream block agrees with the families', () => {
-  assert.doesNotThrow(() => checkUpstreamBlock());
+test('each upstream source is pinned once: by its own entry or by the family built from it', () => {
+  for (const name of Object.keys(V.upstream)) {
+    const pin = upstreamPin(name);
+    assert.match(pin.version, /^v\d+\.\d+\.\d+$/, name);
+    const family = Object.values(V.families).find((f) => f.module === pin.module);
+    if (family) assert.equal(pin.version, family.version, `${name} and the family built from ${pin.module}`);
+    if (family)
+      assert.ok('family' in V.upstream[name], `${name} restates a family's version; name the family instead`);
+  }
+  assert.throws(() => upstreamPin('nope'), /no upstream entry "nope"/);
 });
 
-test('npm pins in package.json match versions.json', () => {
+test('the Pulumi SDKs in package.json are the versions the plugins are built at', () => {
   const pkg = JSON.parse(readFileSync(join(tools, '..', 'package.json'), 'utf8'));
   const deps = { ...pkg.dependencies, ...pkg.devDependencies };
-  for (const [name, version] of Object.entries(V.npm)) {
-    if (deps[name] !== undefined) assert.equal(deps[name], version, name);
-  }
-  assert.equal(V.npm['@pulumi/pulumi'], V.families.pulumi.version.slice(1));
-  assert.equal(V.npm['@pulumi/kubernetes'], V.families['pulumi-kubernetes'].version.slice(1));
+  assert.equal(deps['@pulumi/pulumi'], V.families.pulumi.version.slice(1));
+  assert.equal(deps['@pulumi/kubernetes'], V.families['pulumi-kubernetes'].version.slice(1));
 });
 
 test('paths follow <cache>/tools/<name>-<version>/<name>', () => {
