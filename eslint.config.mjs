@@ -6,7 +6,18 @@ import tseslint from 'typescript-eslint';
  * (cli | stacks | drift), and nothing imports cli/. Each folder lists the folders it must never
  * import; a file that does fails `npm run lint` (test/architecture/layers.test.ts proves it).
  */
-const PROJECT = ['model', 'config', 'constructs', 'render', 'drift', 'cli', 'stacks', 'tools', 'bench', 'test'];
+const PROJECT = [
+  'model',
+  'config',
+  'constructs',
+  'render',
+  'drift',
+  'cli',
+  'stacks',
+  'tools',
+  'bench',
+  'test',
+];
 export const NEVER = {
   model: PROJECT.filter((f) => f !== 'model'),
   config: PROJECT.filter((f) => f !== 'config' && f !== 'model'),

@@ -13,12 +13,12 @@ import {
   PulumiWorkspace,
   restartArgoCdController,
   ROOT,
-} from '../test/cluster/harness';
-import { devScenarios, DriftScenario, measure, percentile, settled } from '../test/cluster/self-heal';
+} from '../tools/cluster/harness';
+import { devScenarios, DriftScenario, measure, settled } from '../tools/cluster/self-heal';
+import { median, percentile } from '../model/statistics';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 6);
-const median = (xs: number[]) => percentile(xs, 50);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 /** Argo CD's own defaults, as the controller uses them when nothing is configured. */

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KubeObject } from '../model/objects';
 import { toolPath } from '../render/tools';
-import { KUBECONFIG, kubectl, ROOT } from '../test/cluster/harness';
-import { percentile } from '../test/cluster/self-heal';
+import { KUBECONFIG, kubectl, ROOT } from '../tools/cluster/harness';
+import { median } from '../model/statistics';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const NS = 'converge-bench';
@@ -128,8 +128,8 @@ async function main() {
         }),
       );
     }
-    const k = percentile(kubectlTimes, 50);
-    const c = percentile(convergeTimes, 50);
+    const k = median(kubectlTimes);
+    const c = median(convergeTimes);
     console.log(
       `\nDrift check of the same 500 objects (50 drifted), whole processes, median of ${RUNS} runs:`,
     );
@@ -144,7 +144,7 @@ async function main() {
       console.log(
         `  WARNING: expected 50 drifted objects from each; kubectl found ${kubectlDrifted}, converge ${converge.drifted}`,
       );
-    const inProcess = percentile(checkTimes, 50);
+    const inProcess = median(checkTimes);
     console.log(`  ratio, whole processes: ${(k / c).toFixed(1)}x faster (goal: at least 10x)`);
     console.log(
       `  converge's check alone, once its modules are loaded (as in \`converge watch\`): ${inProcess.toFixed(0)} ms, ${(k / inProcess).toFixed(1)}x faster`,

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { median } from '../model/statistics';
 import { formatTable } from '../model/text';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -12,11 +13,6 @@ const CASES: [string, number][] = [
   ['fleet-100', RUNS],
   ['fleet-1000', Math.max(3, Math.ceil(RUNS / 2))],
 ];
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 interface Result {
   case: string;
   objects: number;

@@ -25,23 +25,23 @@ const dir = join(cacheRoot(), 'demo');
 const kubeconfig = join(process.env.CONVERGE_RUN_DIR ?? join(cacheRoot(), 'run'), 'kubeconfig');
 const gitURL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
 mkdirSync(dir, { recursive: true });
-const yaml = require('js-yaml');
+const yaml = require('yaml');
 writeFileSync(
   join(dir, 'Pulumi.yaml'),
-  yaml.dump({
+  yaml.stringify({
     name: 'converge',
     runtime: { name: 'nodejs', options: { typescript: false } },
     main: join(root, 'dist', 'stacks', 'index.js'),
   }),
 );
 const stackFile = join(dir, 'Pulumi.dev.yaml');
-const stack = yaml.load(readFileSync(join(root, 'stacks', 'Pulumi.dev.yaml'), 'utf8'));
+const stack = yaml.parse(readFileSync(join(root, 'stacks', 'Pulumi.dev.yaml'), 'utf8'));
 stack.config['converge:platform'].git.repoURL = gitURL;
 stack.config['kubernetes:kubeconfig'] = kubeconfig;
-const previous = existsSync(stackFile) ? yaml.load(readFileSync(stackFile, 'utf8')) : {};
+const previous = existsSync(stackFile) ? yaml.parse(readFileSync(stackFile, 'utf8')) : {};
 writeFileSync(
   stackFile,
-  yaml.dump({
+  yaml.stringify({
     ...(previous?.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}),
     config: stack.config,
   }),

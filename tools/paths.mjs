@@ -1,14 +1,11 @@
 // Where tools/build.mjs puts the programs it builds, so scripts and tests can find them.
 // Node built-ins only: used before `npm ci` too.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cacheRoot } from './cache-paths.js';
 import { versions } from './pins.js';
 
 export { cacheRoot, resultsDir, runDir } from './cache-paths.js';
-
-
 export { versions } from './pins.js';
 
 /** Root of the built programs: one <name>-<version>/ directory per tool, plus bin/. */

@@ -14,8 +14,6 @@ import { parseAllDocuments } from 'yaml';
 import { cacheRoot as convergeCache } from './cache-paths.js';
 import { upstreamPin } from './pins.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
 export const cacheRoot = () => join(convergeCache(), 'upstream');
 
 /** Go toolchain able to extract a module whose go.mod asks for a newer Go (Argo CD 3.6 asks 1.27). */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAll, load } from 'js-yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { synthesizeEnvironment } from '../../render/environment';
 import { SchemaValidator } from '../../cli/validate/schema-validator';
 import { ENVIRONMENTS } from '../../model/constants';
@@ -45,7 +45,7 @@ function render(
     '-f',
     file,
   ]);
-  return (loadAll(out) as KubeObject[]).filter(Boolean);
+  return (parseAllDocuments(out).map((d) => d.toJSON()) as KubeObject[]).filter(Boolean);
 }
 
 describe.each(ENVIRONMENTS)('charts in %s', (env) => {
@@ -186,7 +186,7 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
 
     it('keeps platform-owned values out of values-<env>.yaml, so they are declared once', () => {
-      const envValues = load(readFileSync(join(CHARTS, service, `values-${env}.yaml`), 'utf8')) as Record<
+      const envValues = parse(readFileSync(join(CHARTS, service, `values-${env}.yaml`), 'utf8')) as Record<
         string,
         unknown
       >;

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { AuditRecord } from '../../drift/audit';
 import { KubeClient } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
-import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from './harness';
+import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from '../../tools/cluster/harness';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 
 /* Helpers for the drift controller's end-to-end tests: a webhook receiver, the controller as a process, its records. */

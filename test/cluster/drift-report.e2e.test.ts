@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { synthesizeEnvironment } from '../../render/environment';
 import { toolPath } from '../../render/tools';
 import { DRIFT_EXIT } from '../../drift/engine/find-drift';
-import { KUBECONFIG, kubectl, ROOT } from './harness';
+import { KUBECONFIG, kubectl, ROOT } from '../../tools/cluster/harness';
 
 /*
  * `converge drift` on a cluster still deployed by hand with Helm, before any GitOps: no Argo CD,

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dump, load } from 'js-yaml';
+import { parse, stringify } from 'yaml';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   auditClient,
@@ -24,8 +24,8 @@ import {
   ROOT,
   waitFor,
   RESULTS_DIR,
-} from './harness';
-import { settled } from './self-heal';
+} from '../../tools/cluster/harness';
+import { settled } from '../../tools/cluster/self-heal';
 
 /*
  * Severity-aware drift handling on the real control plane, with the staging policy (Converge's
@@ -110,7 +110,7 @@ beforeAll(async () => {
   hook = new WebhookReceiver();
   const url = await hook.start();
   ws = new PulumiWorkspace('staging');
-  const doc = load(fileOnServer('stacks/Pulumi.staging.yaml')) as {
+  const doc = parse(fileOnServer('stacks/Pulumi.staging.yaml')) as {
     config: Record<string, Record<string, unknown>>;
   };
   const platform = doc.config['converge:platform'] as {
@@ -124,7 +124,7 @@ beforeAll(async () => {
   // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
   // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
   platform.drift.controller = { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' };
-  ws.writeConfig(dump(doc));
+  ws.writeConfig(stringify(doc));
   await ws.init();
   expectOk(await ws.run(['up', '--yes', '--skip-preview']));
   restartArgoCdController();

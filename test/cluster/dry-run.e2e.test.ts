@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 import { synthesizeEnvironment } from '../../render/environment';
 import { ENVIRONMENTS } from '../../model/constants';
 import { isClusterScoped, KubeObject } from '../../model/objects';
@@ -10,7 +10,7 @@ import { KubeClient } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { toolPath } from '../../render/tools';
 import { loadCrds } from '../../render/upstream';
-import { KUBECONFIG, kubectl, ROOT } from './harness';
+import { KUBECONFIG, kubectl, ROOT } from '../../tools/cluster/harness';
 
 /*
  * d. The real API server accepts everything Converge produces: every object `converge synth`
@@ -130,7 +130,7 @@ describe.each(ENVIRONMENTS)('the API server accepts what Converge produces for %
         ],
         { encoding: 'utf8' },
       );
-      for (const o of (loadAll(out) as KubeObject[]).filter(Boolean)) {
+      for (const o of (parseAllDocuments(out).map((d) => d.toJSON()) as KubeObject[]).filter(Boolean)) {
         rendered.push(
           isClusterScoped(o.kind)
             ? o

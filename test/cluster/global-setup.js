@@ -3,7 +3,8 @@
 const { execFileSync, spawnSync } = require('node:child_process');
 const { join } = require('node:path');
 const { readFileSync, rmSync, writeFileSync } = require('node:fs');
-const { homedir } = require('node:os');
+const { cacheRoot, runDir } = require('../../tools/cache-paths.js');
+const { upstreamPin } = require('../../tools/pins.js');
 
 const root = join(__dirname, '..', '..');
 const marker = join(__dirname, '.started-by-suite');
@@ -29,22 +30,12 @@ module.exports = async function globalSetup() {
   const cache = execFileSync('node', [join(root, 'tools', 'upstream.mjs'), '--print'], {
     encoding: 'utf8',
   }).trim();
-  const versions = JSON.parse(readFileSync(join(root, 'tools', 'versions.json'), 'utf8'));
   const crds = readFileSync(
-    join(cache, `istio-api-${versions.upstream['istio-api'].version}`, 'crds.json'),
+    join(cache, `istio-api-${upstreamPin('istio-api').version}`, 'crds.json'),
     'utf8',
   );
-  const kubectl = join(
-    process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'),
-    'tools',
-    'bin',
-    'kubectl',
-  );
-  const kubeconfig = join(
-    process.env.CONVERGE_RUN_DIR ||
-      join(process.env.CONVERGE_CACHE || join(homedir(), '.cache', 'converge'), 'run'),
-    'kubeconfig',
-  );
+  const kubectl = join(cacheRoot(), 'tools', 'bin', 'kubectl');
+  const kubeconfig = join(runDir(), 'kubeconfig');
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: JSON.parse(crds) }),
     stdio: ['pipe', 'ignore', 'inherit'],

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump, load } from 'js-yaml';
+import { parse, stringify } from 'yaml';
 import { synthesizeEnvironment } from '../../render/environment';
 import { KubeApiError, KubeClient } from '../../drift/kube/client';
 import {
@@ -19,8 +19,8 @@ import {
   RESULTS_DIR,
   StackKubeObject,
   stackKubeObjects,
-} from './harness';
-import { devScenarios, DriftTiming, measure, settled } from './self-heal';
+} from '../../tools/cluster/harness';
+import { devScenarios, DriftTiming, measure, settled } from '../../tools/cluster/self-heal';
 
 /*
  * The dev stack on a real control plane, in order: (a) `pulumi up` with the real CLI installs the
@@ -299,9 +299,9 @@ async function virtualServiceWeights(name: string, namespace: string) {
 }
 
 function setInStackFile(text: string, path: (string | number)[], value: unknown): string {
-  const doc = load(text) as { config: Record<string, Record<string, unknown>> };
+  const doc = parse(text) as { config: Record<string, Record<string, unknown>> };
   let node: Record<string | number, unknown> = doc.config['converge:platform'];
   for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
   node[path[path.length - 1]] = value;
-  return dump(doc);
+  return stringify(doc);
 }

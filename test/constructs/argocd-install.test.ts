@@ -1,4 +1,4 @@
-import { load } from 'js-yaml';
+import { parse } from 'yaml';
 import {
   ArgoCdInstall,
   CONFIG_CHECKSUM_ANNOTATION,
@@ -50,7 +50,7 @@ describe('ArgoCdInstall', () => {
     expect(cm['resource.customizations.health.networking.istio.io_VirtualService']).toBe(
       VIRTUAL_SERVICE_HEALTH_LUA,
     );
-    expect(load(cm['resource.customizations.ignoreDifferences.apps_Deployment'])).toEqual({
+    expect(parse(cm['resource.customizations.ignoreDifferences.apps_Deployment'])).toEqual({
       jsonPointers: ['/spec/replicas'],
     });
   });
@@ -63,7 +63,7 @@ describe('ArgoCdInstall', () => {
           resourceExclusions: [{ apiGroups: ['cilium.io'], kinds: ['CiliumIdentity'] }],
         }),
     );
-    expect(load(configMap(objects, 'argocd-cm')['resource.exclusions'])).toEqual([
+    expect(parse(configMap(objects, 'argocd-cm')['resource.exclusions'])).toEqual([
       { apiGroups: ['coordination.k8s.io'], kinds: ['Lease'] },
       { apiGroups: ['cilium.io'], kinds: ['CiliumIdentity'] },
     ]);
@@ -105,12 +105,12 @@ describe('ArgoCdInstall', () => {
       'policy.csv': 'g, platform-admins, role:admin\n',
     });
     const notifications = configMap(objects, 'argocd-notifications-cm');
-    expect(load(notifications['service.slack'])).toEqual({ token: '$slack-token' });
-    expect(load(notifications['service.webhook.audit'])).toMatchObject({ url: 'http://audit:8080' });
-    expect(load(notifications['trigger.on-sync-failed'])).toEqual([
+    expect(parse(notifications['service.slack'])).toEqual({ token: '$slack-token' });
+    expect(parse(notifications['service.webhook.audit'])).toMatchObject({ url: 'http://audit:8080' });
+    expect(parse(notifications['trigger.on-sync-failed'])).toEqual([
       expect.objectContaining({ send: ['app-sync-failed'] }),
     ]);
-    expect(load(notifications['template.app-sync-failed'])).toMatchObject({
+    expect(parse(notifications['template.app-sync-failed'])).toMatchObject({
       webhook: { audit: { method: 'POST' } },
     });
   });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 
 /*
  * Another repo's view: `npm pack` this package, install the tarball into a fresh project,
@@ -97,7 +97,7 @@ describe('a consumer repo', () => {
     expect(run('node', ['-e', "require('converge')"], project)).toBe('');
     run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
     const objects = (
-      loadAll(run('node', ['main.js'], project)) as {
+      parseAllDocuments(run('node', ['main.js'], project)).map((d) => d.toJSON()) as {
         kind: string;
         metadata: { name: string };
         spec: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type * as Pulumi from '@pulumi/pulumi';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
+import { parse } from 'yaml';
 import { synthesizeEnvironment } from '../../render/environment';
 import { ENVIRONMENTS } from '../../model/constants';
 import { KubeObject } from '../../model/objects';
@@ -26,7 +26,7 @@ interface Run {
 }
 
 function stackConfig(env: string): Record<string, unknown> {
-  const doc = load(readFileSync(join(__dirname, '..', '..', 'stacks', `Pulumi.${env}.yaml`), 'utf8')) as {
+  const doc = parse(readFileSync(join(__dirname, '..', '..', 'stacks', `Pulumi.${env}.yaml`), 'utf8')) as {
     config: Record<string, unknown>;
   };
   return doc.config;

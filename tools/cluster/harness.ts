@@ -14,24 +14,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dump, load } from 'js-yaml';
-import { toolsBinDir } from '../../render/tools';
-import { cacheRoot as convergeCacheDir } from '../../render/cache';
+import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../config/package-root';
+import { ARGOCD_NAMESPACE } from '../../model/constants';
+import { resultsDir, runDir } from '../../render/cache';
+import { toolsBinDir } from '../../render/tools';
 
 /*
- * Shared by the end-to-end suite and `npm run bench:cluster`: where the local control plane lives
+ * Shared by the end-to-end suite and the cluster benchmarks: where the local control plane lives
  * (tools/cluster/main.mjs), API clients for it, the real Pulumi CLI, and a local Git remote.
  */
 
 export const ROOT = packageRoot();
-export const RUN_DIR = process.env.CONVERGE_RUN_DIR ?? join(convergeCacheDir(), 'run');
+export const RUN_DIR = runDir();
 export const KUBECONFIG = join(RUN_DIR, 'kubeconfig');
 export const GIT_URL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
 export const BARE_REPO = join(RUN_DIR, 'git', 'converge.git');
-export const ARGOCD_NS = 'argocd';
+export const ARGOCD_NS = ARGOCD_NAMESPACE;
 /** Where the suite writes measured times. */
-export const RESULTS_DIR = join(convergeCacheDir(), 'results');
+export const RESULTS_DIR = resultsDir();
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -111,7 +112,7 @@ export class PulumiWorkspace {
   constructor(public readonly stack: string) {
     writeFileSync(
       join(this.dir, 'Pulumi.yaml'),
-      dump({
+      stringify({
         name: 'converge',
         runtime: { name: 'nodejs', options: { typescript: false } },
         main: join(ROOT, 'dist', 'stacks', 'index.js'),
@@ -122,13 +123,13 @@ export class PulumiWorkspace {
 
   /** Writes the stack file from an environment's committed one, pointed at the local Git server and cluster. */
   public writeConfig(stackYaml: string, extra: Record<string, unknown> = {}): void {
-    const doc = load(stackYaml) as { config: Record<string, unknown> };
+    const doc = parse(stackYaml) as { config: Record<string, unknown> };
     const platform = doc.config['converge:platform'] as { git: { repoURL: string } };
     platform.git.repoURL = GIT_URL;
     const previous = this.readConfig();
     writeFileSync(
       this.configFile,
-      dump({
+      stringify({
         ...(previous.encryptionsalt ? { encryptionsalt: previous.encryptionsalt } : {}),
         config: { ...doc.config, 'kubernetes:kubeconfig': KUBECONFIG, ...extra },
       }),
@@ -137,7 +138,7 @@ export class PulumiWorkspace {
 
   private readConfig(): { encryptionsalt?: string } {
     try {
-      return (load(readFileSync(this.configFile, 'utf8')) as { encryptionsalt?: string }) ?? {};
+      return (parse(readFileSync(this.configFile, 'utf8')) as { encryptionsalt?: string }) ?? {};
     } catch {
       return {};
     }
@@ -243,7 +244,7 @@ export function fileOnServer(path: string): string {
  * the state self-heal must restore.
  */
 export function devGitState(): { namespace: string; image: string; replicas: number } {
-  const stack = load(fileOnServer('stacks/Pulumi.dev.yaml')) as {
+  const stack = parse(fileOnServer('stacks/Pulumi.dev.yaml')) as {
     config: {
       'converge:platform': {
         services: Record<
