@@ -1,31 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parse, stringify } from 'yaml';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { HEAP_LIMIT_MB, kubeconfigWithToken, records, recordsFor, WatchProcess } from './drift-harness';
+import { kubectl, RESULTS_DIR, waitFor } from '../../tools/cluster/harness';
 import {
-  auditClient,
-  HEAP_LIMIT_MB,
-  kubeconfigWithToken,
-  records,
-  recordsFor,
-  WatchProcess,
-  WebhookReceiver,
-} from './drift-harness';
-import {
-  clients,
-  Clients,
-  fileOnServer,
-  KUBECONFIG,
-  kubectl,
-  PulumiWorkspace,
-  restartArgoCdController,
-  ROOT,
-  waitFor,
-  RESULTS_DIR,
-} from '../../tools/cluster/harness';
-import { settled } from '../../tools/cluster/self-heal';
+  converge,
+  exposeService,
+  merge,
+  ms,
+  NS,
+  replicas,
+  s,
+  scale,
+  serviceType,
+  since,
+  useStagingDrift,
+  waitRecord,
+  Workload,
+} from './staging-drift';
 
 /*
  * Severity-aware drift handling on the real control plane, with the staging policy (Converge's
@@ -36,119 +27,7 @@ import { settled } from '../../tools/cluster/self-heal';
  * plus restarts in the middle of a remediation, a burst of 1000 drifts, and a drift that keeps coming back.
  */
 
-// Measured times, for reports; outside the repo, so runs never dirty the tree.
-const TIMINGS_FILE = join(RESULTS_DIR, 'drift-timings.json');
-const NS = 'staging-web';
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-let c: Clients;
-let ws: PulumiWorkspace;
-let hook: WebhookReceiver;
-let controller: WatchProcess;
-const audit = auditClient();
-const timings: Record<string, Record<string, number>> = {};
-
-const expectOk = (r: { code: number; stdout: string; stderr: string }) => {
-  if (r.code !== 0)
-    throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
-};
-const since = () => new Date(Date.now() - 1000).toISOString();
-const ms = (iso: string, t0Iso: string) => Date.parse(iso) - Date.parse(t0Iso);
-/** A Deployment of the staging services, by name and namespace. */
-interface Workload {
-  readonly name: string;
-  readonly namespace: string;
-  /** Its replicas in Git. */
-  readonly replicas: number;
-}
-const APP: Workload = { name: 'app-service', namespace: NS, replicas: 2 };
-const replicas = async (w: Workload = APP) =>
-  (await c.apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace })).spec?.replicas;
-const scale = (n: number, w: Workload = APP) =>
-  c.apps.patchNamespacedDeploymentScale(
-    { name: w.name, namespace: w.namespace, body: { spec: { replicas: n } } },
-    merge,
-  );
-const serviceType = async () =>
-  (await c.core.readNamespacedService({ name: 'app-service', namespace: NS })).spec?.type;
-const exposeService = () =>
-  c.core.patchNamespacedService(
-    { name: 'app-service', namespace: NS, body: { spec: { type: 'NodePort' } } },
-    merge,
-  );
-const converge = (...args: string[]) =>
-  execFileSync(
-    'node',
-    [
-      join(ROOT, 'dist', 'cli', 'main.js'),
-      ...args,
-      '--env',
-      'staging',
-      '--stacks-dir',
-      ws.dir,
-      '--kubeconfig',
-      KUBECONFIG,
-    ],
-    { encoding: 'utf8' },
-  );
-
-async function waitRecord(kind: string, name: string, event: string, from: string) {
-  return (
-    await waitFor(
-      `${kind}/${name} ${event} record`,
-      async () => (await recordsFor(audit, kind, name, from)).find((r) => r.event === event),
-      {
-        timeoutMs: 120_000,
-        intervalMs: 100,
-      },
-    )
-  ).value;
-}
-
-beforeAll(async () => {
-  c = clients();
-  hook = new WebhookReceiver();
-  const url = await hook.start();
-  ws = new PulumiWorkspace('staging');
-  const doc = parse(fileOnServer('stacks/Pulumi.staging.yaml')) as {
-    config: Record<string, Record<string, unknown>>;
-  };
-  const platform = doc.config['converge:platform'] as {
-    git: { revision: string };
-    notifications: { webhooks?: Record<string, { url: string }> };
-    drift: { notify: Record<string, string[]>; controller?: { enabled: boolean; image: string } };
-  };
-  platform.git.revision = 'main';
-  platform.notifications.webhooks = { 'drift-test': { url } };
-  platform.drift.notify = { low: [], medium: ['webhook:drift-test'], high: ['webhook:drift-test'] };
-  // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
-  // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
-  platform.drift.controller = { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' };
-  ws.writeConfig(stringify(doc));
-  await ws.init();
-  expectOk(await ws.run(['up', '--yes', '--skip-preview']));
-  restartArgoCdController();
-  for (const app of [
-    'staging-app-service',
-    'staging-app-service-guarded',
-    'staging-model-service',
-    'staging-model-service-guarded',
-  ]) {
-    await settled(c, app, 300_000);
-  }
-  controller = new WatchProcess(ws.dir, 'staging', 29465);
-  controller.start();
-  await controller.ready();
-});
-
-afterAll(async () => {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 2));
-  await controller?.stop();
-  if (ws) expectOk(await ws.run(['destroy', '--yes', '--skip-preview']));
-  hook?.stop();
-  ws?.remove();
-});
+useStagingDrift();
 
 describe('drift handling by severity', () => {
   it('heals a scaled Deployment automatically (low)', async () => {
@@ -171,7 +50,7 @@ describe('drift handling by severity', () => {
     });
     expect(healed.actor).toBe('converge');
     expect(restored.driftId).toBe(detected.driftId);
-    timings.scale = { detectMs: ms(detected.at, at), restoreMs, measuredFromMs: performance.now() - t0 };
+    s.timings.scale = { detectMs: ms(detected.at, at), restoreMs, measuredFromMs: performance.now() - t0 };
   });
 
   it('holds a Service type change until a human approves, then heals it (medium)', async () => {
@@ -188,8 +67,10 @@ describe('drift handling by severity', () => {
     // Held: nothing heals it, neither Converge nor Argo CD (its Application does not self-heal).
     await new Promise((r) => setTimeout(r, 4000));
     expect(await serviceType()).toBe('NodePort');
-    expect(await controller.metric('converge_drift_pending_approvals')).toBe(1);
-    expect(hook.received.some((r) => r.body.type === 'drift' && r.body.drift.id === held.driftId)).toBe(true);
+    expect(await s.controller.metric('converge_drift_pending_approvals')).toBe(1);
+    expect(s.hook.received.some((r) => r.body.type === 'drift' && r.body.drift.id === held.driftId)).toBe(
+      true,
+    );
 
     const approvedAt = performance.now();
     expect(converge('approve', held.driftId, '--by', 'alice', '--reason', 'exposed by mistake')).toContain(
@@ -203,8 +84,8 @@ describe('drift handling by severity', () => {
     const approved = await waitRecord('Service', 'app-service', 'approved', from);
     await waitRecord('Service', 'app-service', 'restored', from);
     expect(approved).toMatchObject({ actor: 'alice', detail: 'exposed by mistake' });
-    expect(await controller.metric('converge_drift_pending_approvals')).toBe(0);
-    timings.serviceType = {
+    expect(await s.controller.metric('converge_drift_pending_approvals')).toBe(0);
+    s.timings.serviceType = {
       detectMs: ms((await waitRecord('Service', 'app-service', 'detected', from)).at, at),
       restoreAfterApprovalMs: afterApproval,
       approvalToRestoreMs: performance.now() - approvedAt,
@@ -214,14 +95,14 @@ describe('drift handling by severity', () => {
   it('restores a deleted Secret at once and pages, then reports recovery (high)', async () => {
     const from = since();
     const t0 = performance.now();
-    const before = hook.received.length;
-    await c.core.deleteNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' });
+    const before = s.hook.received.length;
+    await s.c.core.deleteNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' });
     const { ms: restoreMs } = await waitFor(
       'Secret back',
       async () => {
         try {
           return !(
-            await c.core.readNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' })
+            await s.c.core.readNamespacedSecret({ name: 'argocd-notifications-secret', namespace: 'argocd' })
           ).metadata?.deletionTimestamp;
         } catch {
           return false;
@@ -232,13 +113,13 @@ describe('drift handling by severity', () => {
     const page = await waitFor(
       'emergency notification',
       async () =>
-        hook.received
+        s.hook.received
           .slice(before)
           .find((r) => r.body.type === 'drift' && r.body.drift.object.kind === 'Secret'),
       { intervalMs: 10 },
     );
     const recovered = await waitFor('recovered notification', async () =>
-      hook.received
+      s.hook.received
         .slice(before)
         .find((r) => r.body.type === 'recovered' && r.body.drift.object.kind === 'Secret'),
     );
@@ -249,7 +130,7 @@ describe('drift handling by severity', () => {
     const paged = await waitRecord('Secret', 'argocd-notifications-secret', 'paged', from);
     expect(paged.outcome).toContain('webhook:drift-test: sent');
     await waitRecord('Secret', 'argocd-notifications-secret', 'restored', from);
-    timings.secretDeleted = {
+    s.timings.secretDeleted = {
       restoreMs,
       notifyMs: page.value.at - t0,
       recoveredNoticeMs: recovered.value.at - t0,
@@ -261,7 +142,7 @@ describe('drift handling by severity', () => {
     await exposeService();
     const held = await waitRecord('Service', 'app-service', 'held', from);
     const eventsOf = async (id: string) =>
-      (await recordsFor(audit, 'Service', 'app-service', from))
+      (await recordsFor(s.audit, 'Service', 'app-service', from))
         .filter((r) => r.driftId === id)
         .map((r) => r.event)
         .sort();
@@ -271,17 +152,17 @@ describe('drift handling by severity', () => {
     expect(await serviceType()).toBe('NodePort');
     expect(await eventsOf(held.driftId)).toEqual(['detected', 'held', 'rejected']);
     // A rejected drift is decided: no longer waiting for anyone.
-    expect(await controller.metric('converge_drift_pending_approvals')).toBe(0);
+    expect(await s.controller.metric('converge_drift_pending_approvals')).toBe(0);
     // Put it back by hand, as the owner of the change would: nothing was healed, so nothing "recovered".
-    const noticesBefore = hook.received.length;
-    await c.core.patchNamespacedService(
+    const noticesBefore = s.hook.received.length;
+    await s.c.core.patchNamespacedService(
       { name: 'app-service', namespace: NS, body: { spec: { type: 'ClusterIP' } } },
       merge,
     );
     await waitFor('Service ClusterIP', async () => (await serviceType()) === 'ClusterIP');
     await new Promise((r) => setTimeout(r, 3000));
     expect(await eventsOf(held.driftId)).toEqual(['detected', 'held', 'rejected']);
-    expect(hook.received.slice(noticesBefore).filter((r) => r.body.type === 'recovered')).toHaveLength(0);
+    expect(s.hook.received.slice(noticesBefore).filter((r) => r.body.type === 'recovered')).toHaveLength(0);
   });
 
   it('heals a held drift approved by annotating the object', async () => {
@@ -327,19 +208,19 @@ describe('restart safety', () => {
   ] as const)(
     'finishes a remediation after being killed right after recording "%s", without lost or duplicated records',
     async (event, w) => {
-      await controller.stop();
-      controller.start({ pauseAfter: event });
-      await controller.ready();
+      await s.controller.stop();
+      s.controller.start({ pauseAfter: event });
+      await s.controller.ready();
       const from = since();
       await scale(6, w);
       const first = await waitRecord('Deployment', w.name, event, from);
-      await controller.kill();
-      controller.start();
-      await controller.ready();
+      await s.controller.kill();
+      s.controller.start();
+      await s.controller.ready();
       await waitFor(`replicas back to ${w.replicas}`, async () => (await replicas(w)) === w.replicas);
       await waitRecord('Deployment', w.name, 'restored', from);
       await new Promise((r) => setTimeout(r, 1500));
-      const mine = (await recordsFor(audit, 'Deployment', w.name, from)).filter(
+      const mine = (await recordsFor(s.audit, 'Deployment', w.name, from)).filter(
         (r) => r.driftId === first.driftId,
       );
       expect(mine.map((r) => r.name.slice(first.driftId.length + 1)).sort()).toEqual([
@@ -354,8 +235,8 @@ describe('restart safety', () => {
 
 describe('load and misbehaviour', () => {
   it('records a burst of 1000 drifts with bounded memory', async () => {
-    const heap = () => controller.metric('converge_drift_controller_nodejs_heap_size_used_bytes');
-    const rss = () => controller.metric('converge_drift_controller_process_resident_memory_bytes');
+    const heap = () => s.controller.metric('converge_drift_controller_nodejs_heap_size_used_bytes');
+    const rss = () => s.controller.metric('converge_drift_controller_process_resident_memory_bytes');
     const [rssBefore, heapBefore] = [await rss(), await heap()];
     const from = since();
     const list = {
@@ -373,20 +254,20 @@ describe('load and misbehaviour', () => {
     const { ms: recordMs } = await waitFor(
       '1000 held drifts recorded',
       async () =>
-        (await records(audit)).filter(
+        (await records(s.audit)).filter(
           (r) => r.event === 'held' && r.object.name.startsWith('burst-') && r.at >= from,
         ).length === 1000,
       { timeoutMs: 300_000, intervalMs: 1000 },
     );
     const [rssPeak, heapPeak] = [await rss(), await heap()];
-    const all = (await records(audit)).filter((r) => r.object.name.startsWith('burst-') && r.at >= from);
+    const all = (await records(s.audit)).filter((r) => r.object.name.startsWith('burst-') && r.at >= from);
     expect(all.filter((r) => r.event === 'detected')).toHaveLength(1000);
     expect(new Set(all.map((r) => r.name)).size).toBe(all.length);
     kubectl(['delete', 'configmap', '-n', NS, '-l', 'burst=yes', '--wait=false']);
     await waitFor(
       '1000 drifts restored',
       async () =>
-        (await records(audit)).filter(
+        (await records(s.audit)).filter(
           (r) => r.event === 'restored' && r.object.name.startsWith('burst-') && r.at >= from,
         ).length === 1000,
       {
@@ -399,12 +280,12 @@ describe('load and misbehaviour', () => {
     await waitFor(
       'no drift in flight',
       async () =>
-        (await controller.metric('converge_drift_active')) === 0 &&
-        (await controller.metric('converge_drift_queue_length')) === 0,
+        (await s.controller.metric('converge_drift_active')) === 0 &&
+        (await s.controller.metric('converge_drift_queue_length')) === 0,
     );
     const heapAfter = await heap();
     const mb = (b: number) => Math.round(b / 2 ** 20);
-    timings.burst = {
+    s.timings.burst = {
       recordAllMs: recordMs,
       allOverMs: performance.now() - t0,
       rssBeforeMb: mb(rssBefore),
@@ -413,13 +294,13 @@ describe('load and misbehaviour', () => {
       heapPeakMb: mb(heapPeak),
       heapAfterMb: mb(heapAfter),
     };
-    expect(controller.alive()).toBe(true);
+    expect(s.controller.alive()).toBe(true);
     expect(Math.max(heapPeak, heapAfter)).toBeLessThan(HEAP_LIMIT_MB * 2 ** 20);
   });
 
   it('backs off from a drift that keeps coming back, and alerts once', async () => {
     const from = since();
-    const before = hook.received.length;
+    const before = s.hook.received.length;
     const end = Date.now() + 25_000;
     let n = 0;
     while (Date.now() < end) {
@@ -431,19 +312,19 @@ describe('load and misbehaviour', () => {
       timeoutMs: 600_000,
       intervalMs: 500,
     });
-    const mine = await recordsFor(audit, 'Deployment', 'app-service', from);
+    const mine = await recordsFor(s.audit, 'Deployment', 'app-service', from);
     const heals = mine.filter((r) => r.event === 'healed');
     expect(heals.length).toBeGreaterThanOrEqual(2);
     expect(heals.length).toBeLessThanOrEqual(6);
     expect(mine.filter((r) => r.event === 'recurring')).toHaveLength(1);
-    expect(hook.received.slice(before).filter((r) => r.body.type === 'recurring')).toHaveLength(1);
-    timings.recurring = { scalesMade: n, heals: heals.length };
+    expect(s.hook.received.slice(before).filter((r) => r.body.type === 'recurring')).toHaveLength(1);
+    s.timings.recurring = { scalesMade: n, heals: heals.length };
   });
 });
 
 describe('the in-cluster controller', () => {
   it("runs with only its ServiceAccount's least-privilege RBAC, and heals in the service namespaces", async () => {
-    await controller.stop();
+    await s.controller.stop();
     const token = kubectl(['create', 'token', 'converge-drift', '-n', 'converge-system']).trim();
     const sa = 'system:serviceaccount:converge-system:converge-drift';
     // What it may and may not do, asked of the API server's authorizer.
@@ -462,7 +343,7 @@ describe('the in-cluster controller', () => {
     expect(can('delete', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('no');
     expect(can('patch', 'roles', '-n', NS)).toBe('no');
 
-    const scoped = new WatchProcess(ws.dir, 'staging', 29466, {
+    const scoped = new WatchProcess(s.ws.dir, 'staging', 29466, {
       kubeconfig: kubeconfigWithToken(token, join(RESULTS_DIR, 'drift-sa.kubeconfig')),
       args: ['--namespaced'],
     });
