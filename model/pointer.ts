@@ -8,7 +8,3 @@ export const escapePointer = (segment: string): string => escapePathComponent(se
 /** A pointer's segments, unescaped; the whole document ("") has none. */
 export const pointerSegments = (pointer: string): string[] =>
   pointer === '' ? [] : pointer.split('/').slice(1).map(unescapePathComponent);
-
-/** The pointer of a path of keys. */
-export const toPointer = (segments: readonly string[]): string =>
-  segments.map((s) => `/${escapePointer(s)}`).join('');

@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditRecord } from '../../drift/audit';
+import { CONVERGE_NAMESPACE } from '../../model/constants';
 import { KubeClient } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from '../../tools/cluster/harness';
@@ -197,7 +198,7 @@ export const auditClient = () => new KubeClient(loadKubeConfig({ kubeconfig: KUB
 
 export async function records(
   client: KubeClient,
-  namespace = 'converge-system',
+  namespace = CONVERGE_NAMESPACE,
 ): Promise<(AuditRecord & { name: string; created: string })[]> {
   const { items } = await client.list<{
     metadata: { name: string; namespace: string; creationTimestamp: string };

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { CONVERGE_NAMESPACE, DRIFT_CONTROLLER_NAME } from '../../model/constants';
 import { HEAP_LIMIT_MB, kubeconfigWithToken, records, recordsFor, WatchProcess } from './drift-harness';
 import { kubectl, RESULTS_DIR, waitFor } from '../../tools/cluster/harness';
 import {
@@ -325,7 +326,7 @@ describe('load and misbehaviour', () => {
 describe('the in-cluster controller', () => {
   it("runs with only its ServiceAccount's least-privilege RBAC, and heals in the service namespaces", async () => {
     await s.controller.stop();
-    const token = kubectl(['create', 'token', 'converge-drift', '-n', 'converge-system']).trim();
+    const token = kubectl(['create', 'token', DRIFT_CONTROLLER_NAME, '-n', CONVERGE_NAMESPACE]).trim();
     const sa = 'system:serviceaccount:converge-system:converge-drift';
     // What it may and may not do, asked of the API server's authorizer.
     const can = (...args: string[]) => {

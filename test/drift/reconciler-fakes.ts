@@ -4,6 +4,7 @@ import { DesiredIndex, Faults, Reconciler, Tombstone } from '../../drift/control
 import { DriftFinding } from '../../drift/engine/find-drift';
 import { DriftMetrics } from '../../drift/metrics';
 import { Delivery, DriftNotice } from '../../drift/notify/messages';
+import { CONVERGE_NAMESPACE } from '../../model/constants';
 import { defaultDriftPolicy, DriftPolicySpec } from '../../model/drift-policy';
 import { DesiredObject, KubeObject, objectKey } from '../../model/objects';
 
@@ -123,7 +124,7 @@ export class FakeNotifier {
 
 /** The audit log's writer, in memory: a record is created once, by name. */
 export class MemoryAuditLog {
-  public readonly namespace = 'converge-system';
+  public readonly namespace = CONVERGE_NAMESPACE;
   public readonly stored = new Map<string, AuditRecord>();
 
   public async record(rec: AuditRecord): Promise<boolean> {
