@@ -15,9 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { versions } from './paths.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** tools/, where the wrapper modules are. */
+export const here = dirname(fileURLToPath(import.meta.url));
 const V = versions();
-const fam = (f) => V.families[f];
+/** A family's entry in versions.json. */
+export const fam = (f) => V.families[f];
 
 /** -X flags that make a Kubernetes binary report its real version (else v0.0.0-master). */
 function kubeVersionFlags() {

@@ -21,16 +21,14 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BuildError, readRequire, TOOLS } from './build-recipes.mjs';
+import { BuildError, fam, here, readRequire, TOOLS } from './build-recipes.mjs';
 import { TOOL_FAMILY, toolDir, toolPath, toolsBinDir, toolsCacheDir, versions } from './paths.mjs';
 
 export { readRequire, TOOLS } from './build-recipes.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const V = versions();
-const fam = (f) => V.families[f];
 
 const byName = new Map(TOOLS.map((t) => [t.name, t]));
 const familyOf = (t) => TOOL_FAMILY[t.name];
