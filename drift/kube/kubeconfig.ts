@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../../model/errors';
 
@@ -17,7 +19,18 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
         `--kubeconfig ${JSON.stringify(options.kubeconfig)} is not a valid kubeconfig (${(err as Error).message.split('\n')[0]}); pass a kubeconfig file`,
       );
     }
-  } else kc.loadFromDefault();
+  } else {
+    // With nothing to read, client-node falls back to http://localhost:8080, which it then refuses.
+    const found =
+      process.env.KUBECONFIG ||
+      existsSync(join(homedir(), '.kube', 'config')) ||
+      process.env.KUBERNETES_SERVICE_HOST;
+    if (!found)
+      throw new UsageError(
+        'no kubeconfig: $KUBECONFIG is unset and ~/.kube/config does not exist; pass --kubeconfig <file>, set KUBECONFIG, or run in the cluster',
+      );
+    kc.loadFromDefault();
+  }
   if (options.context) {
     const names = kc.getContexts().map((c) => c.name);
     if (!names.includes(options.context))

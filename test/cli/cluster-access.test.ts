@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot } from '../../render/cache';
 
 /*
  * The commands that talk to a cluster (drift, watch, approve, reject) with a kubeconfig, context,
@@ -45,6 +46,31 @@ describe('converge against a cluster it cannot use', () => {
     expect(oneLine(converge('drift', '--env', 'dev', '--kubeconfig', join(dir, 'missing')))).toBe(
       `converge: --kubeconfig is ${JSON.stringify(join(dir, 'missing'))}; no such file. Pass an existing kubeconfig, or leave the flag out to use $KUBECONFIG or ~/.kube/config`,
     );
+  });
+
+  it('fails when no kubeconfig is given and none is found, rather than trying localhost:8080', () => {
+    // GIVEN no --kubeconfig, no $KUBECONFIG, no ~/.kube/config and no pod around it
+    const home = mkdtempSync(join(tmpdir(), 'converge-home-'));
+    const env = {
+      ...process.env,
+      HOME: home,
+      CONVERGE_CACHE: cacheRoot(),
+      KUBECONFIG: '',
+      KUBERNETES_SERVICE_HOST: '',
+    };
+    try {
+      const r = spawnSync('node', [CLI, 'drift', '--env', 'dev', '--charts-dir', 'charts'], {
+        encoding: 'utf8',
+        cwd: ROOT,
+        env,
+      });
+      // THEN one line says where it looked and what to pass
+      expect(oneLine(r)).toBe(
+        'converge: no kubeconfig: $KUBECONFIG is unset and ~/.kube/config does not exist; pass --kubeconfig <file>, set KUBECONFIG, or run in the cluster',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('fails when --context is not in the kubeconfig', () => {
