@@ -2,7 +2,7 @@
 // `converge`: synth, validation and drift reports, thin over the library.
 // Commands load their modules lazily, so `--help` and start-up stay fast.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ENVIRONMENTS } from '../model/constants';
+import { ENVIRONMENTS, METRICS_PORT } from '../model/constants';
 import { ConvergeError, EXIT } from '../model/errors';
 
 function envOption() {
@@ -107,7 +107,7 @@ export function buildProgram(): Command {
     )
     .addOption(
       new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (-1: none)')
-        .default('9464')
+        .default(String(METRICS_PORT))
         .argParser(port),
     )
     .addOption(

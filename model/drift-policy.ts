@@ -173,8 +173,6 @@ export type DriftEvent = (typeof DRIFT_EVENTS)[number];
 
 export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 export const severityRank = (s: Severity) => SEVERITY_RANK[s];
-export const maxSeverity = (a: Severity, b: Severity): Severity =>
-  SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 
 /** Checks a policy's values; throws a ValidationError naming the rule and field. */
 export function validateDriftPolicy(policy: DriftPolicySpec, path = 'drift'): DriftPolicySpec {

@@ -299,11 +299,3 @@ export class Reconciler {
 function healDelay(n: number, backoff: DriftPolicySpec['backoff']): number {
   return n <= 1 ? 0 : Math.min(ms(backoff.max), ms(backoff.initial) * 2 ** (n - 2));
 }
-
-/** Keys of the snapshot's objects. */
-export function indexDesired(
-  snapshot: DesiredSnapshot,
-  objectKeyOf: (o: KubeObject) => string,
-): DesiredIndex {
-  return { ...snapshot, byKey: new Map(snapshot.objects.map((d) => [objectKeyOf(d.object), d])) };
-}
