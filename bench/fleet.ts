@@ -52,7 +52,7 @@ export function synthesizeFleet(size: number, manifests: ArgoCdManifests): Manif
         weight: service.canary!.weight,
       });
     }
-    files.push(...synthesizeCharts([platform.argoCdChart, platform.platformChart, services]));
+    files.push(...synthesizeCharts([...platform.charts, services]));
   }
   return files;
 }

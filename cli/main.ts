@@ -40,13 +40,26 @@ export function buildProgram(): Command {
 
   program
     .command('synth')
-    .description("write an environment's manifests as YAML files (no cluster needed)")
-    .addOption(envOption())
+    .description(
+      "write each environment's manifests to manifests/<env>/ for Git (no cluster needed); --check verifies them",
+    )
+    .addOption(
+      new Option(
+        '-e, --env <env>',
+        `one environment: ${ENVIRONMENTS.join(', ')} (default: every stack file)`,
+      ),
+    )
     .option('-o, --out <dir>', 'output folder (default: manifests/<env>)')
+    .option('--check', 'write nothing; exit 1 listing the files that differ from what the stack files give')
     .addOption(stacksDirOption())
     .action(async (opts) => {
       const { synth } = await import('./commands/synth');
-      process.exitCode = synth({ env: opts.env, out: opts.out, stacksDir: opts.stacksDir });
+      process.exitCode = synth({
+        env: opts.env,
+        out: opts.out,
+        stacksDir: opts.stacksDir,
+        check: opts.check,
+      });
     });
 
   program
@@ -85,6 +98,36 @@ export function buildProgram(): Command {
         kubeconfig: opts.kubeconfig,
         context: opts.context,
         chartsDir: opts.chartsDir,
+        stacksDir: opts.stacksDir,
+      });
+    });
+
+  program
+    .command('status')
+    .description(
+      'the CI gate: pass when every Argo CD Application of the environment is Synced (to --revision) and Healthy',
+    )
+    .addOption(envOption())
+    .option('--revision <sha>', 'require this commit (7 to 40 hex digits) as the synced revision')
+    .option(
+      '--wait <duration>',
+      'poll until all pass or this time is up, e.g. 90s, 5m, 1m30s (default: check once)',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .addOption(stacksDirOption())
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all Synced and Healthy, 1 not (one line per failing Application), 2 bad input.',
+    )
+    .action(async (opts) => {
+      const { status } = await import('./commands/status');
+      process.exitCode = await status({
+        env: opts.env,
+        revision: opts.revision,
+        wait: opts.wait,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
         stacksDir: opts.stacksDir,
       });
     });
@@ -159,6 +202,33 @@ export function buildProgram(): Command {
         });
       });
   }
+
+  program
+    .command('promote')
+    .description(
+      "copy what one environment runs (image tags, chart revision) into another's stack file, render it, and commit both on a new branch",
+    )
+    .addOption(new Option('--from <env>', `copy from: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory())
+    .addOption(new Option('--to <env>', `copy into: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory())
+    .option('--service <name>', "copy only this service's image tag (the chart revision is copied too)")
+    .option('--kubeconfig <file>', "the source's kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .addOption(stacksDirOption())
+    .addHelpText(
+      'after',
+      '\nNever pushes and never changes your checkout: the commit goes on a new branch promote/<from>-to-<to>-<commit>-<digest>.\nExit codes: 0 promoted or nothing to promote, 2 refused (bad input, dirty work tree, source not Synced and Healthy, a value the target rejects, branch exists).',
+    )
+    .action(async (opts) => {
+      const { promote } = await import('./commands/promote');
+      process.exitCode = await promote({
+        from: opts.from,
+        to: opts.to,
+        service: opts.service,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        stacksDir: opts.stacksDir,
+      });
+    });
 
   program.addHelpText(
     'after',

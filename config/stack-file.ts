@@ -30,6 +30,11 @@ export function stacksDir(options: StackConfigOptions = {}): string {
   return options.dir ?? join(packageRoot(), 'stacks');
 }
 
+/** `<stacks dir>/Pulumi.<env>.yaml`. */
+export function stackFilePath(env: string, dir?: string): string {
+  return join(stacksDir({ dir }), `Pulumi.${env}.yaml`);
+}
+
 /**
  * The stack file as generated output names it, e.g. `stacks/Pulumi.prod.yaml`: the same bytes
  * whichever directory the file was read from or the command ran in. Messages show the real path.
@@ -95,7 +100,11 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
       `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another --env`,
     ]);
   }
-  const text = readFileSync(path, 'utf8');
+  return stackConfigFromText(env, readFileSync(path, 'utf8'), file);
+}
+
+/** Parses a stack file's text (read from disk, or from Git at a commit); `file` names it in errors. */
+export function stackConfigFromText(env: string, text: string, file: string): LoadedStackConfig {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
   if (doc.errors.length > 0) {

@@ -13,6 +13,18 @@ export function isEnvironment(value: string): value is Environment {
 /** The key the platform's config sits under in `Pulumi.<env>.yaml`. */
 export const PLATFORM_CONFIG_KEY = 'converge:platform';
 
+/** Where `converge synth` writes each environment's manifests in the repo: `manifests/<env>/`. */
+export const MANIFESTS_DIR = 'manifests';
+/** The rendered file the environment's root Application applies from Git (the rest is bootstrap). */
+export const PLATFORM_MANIFEST = '03-platform.yaml';
+/**
+ * Argo CD's own installation: the pinned upstream objects plus the platform's settings. It is
+ * not committed (the repo never carries upstream YAML); Pulumi renders it from the pinned release.
+ */
+export const ARGOCD_MANIFEST = '01-argocd.yaml';
+/** The files Pulumi applies when it bootstraps an environment. */
+export const BOOTSTRAP_MANIFESTS = [ARGOCD_MANIFEST, '02-bootstrap.yaml'] as const;
+
 /** The namespace of Converge's own objects: drift records, and the controller when it runs in-cluster. */
 export const CONVERGE_NAMESPACE = 'converge-system';
 
@@ -25,6 +37,16 @@ export const METRICS_PORT = 9464;
 /** The in-cluster API server, as Argo CD names it. */
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
+/**
+ * Namespaces Kubernetes keeps for itself. No add-on deploys into them, nor into any other `kube-`
+ * namespace, a prefix Kubernetes reserves for its own.
+ */
+export const KUBERNETES_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+export function isKubernetesNamespace(namespace: string): boolean {
+  return (KUBERNETES_NAMESPACES as readonly string[]).includes(namespace) || namespace.startsWith('kube-');
+}
+
 export const LABELS = {
   partOf: 'app.kubernetes.io/part-of',
   managedBy: 'app.kubernetes.io/managed-by',
@@ -33,6 +55,8 @@ export const LABELS = {
   service: 'converge.dev/service',
   /** Set on the guarded part of a split service (self-heal off, drift waits for approval). */
   part: 'converge.dev/part',
+  /** Set on an add-on's Application (`addons.<name>` in the stack file), as `service` is on a service's. */
+  addon: 'converge.dev/addon',
 } as const;
 
 export const PART_OF = 'converge';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { displayPath, parseStackConfig, stackFileLabel, yamlLineLocator } from '../config/stack-file';
-import { PLATFORM_CONFIG_KEY } from '../model/constants';
+import { BOOTSTRAP_MANIFESTS, MANIFESTS_DIR, PLATFORM_CONFIG_KEY, PLATFORM_MANIFEST } from '../model/constants';
 import { ConvergeError } from '../model/errors';
 import { synthesizeLoaded } from '../render/environment';
 import { clusterProvider } from './cluster-provider';
@@ -37,10 +37,13 @@ function program() {
     declaredBy: 'stack',
   });
   const { platform, files } = synthesizeLoaded(loaded);
+  // Bootstrap only: Argo CD, the namespaces and the root Application. The root pulls the rest
+  // (projects, ApplicationSet, drift controller) from manifests/<env>/ in Git.
+  const bootstrap = files.filter((f) => (BOOTSTRAP_MANIFESTS as readonly string[]).includes(f.name));
   const deployed = new PlatformStack(
     'platform',
     {
-      objects: files.flatMap((f) => f.objects),
+      objects: bootstrap.flatMap((f) => f.objects),
       skipAwait: new pulumi.Config().getBoolean('skipAwait') ?? false,
     },
     { provider: clusterProvider() },
@@ -49,9 +52,9 @@ function program() {
     environment: loaded.environment,
     argocdNamespace: platform.argoCd.namespace,
     argocdVersion: platform.argoCd.version,
-    project: platform.project.name,
-    applicationSet: platform.applicationSet.name,
-    applications: platform.applicationSet.applications.map((a) => a.metadata.name),
+    rootApplication: platform.root.name,
+    platformManifests: `${MANIFESTS_DIR}/${loaded.environment}/${PLATFORM_MANIFEST}`,
+    gitRevision: loaded.config.git.revision,
     serviceNamespaces: platform.project.destinations.map((d) => d.namespace),
     resourceCount: deployed.resourceCount,
   };
@@ -71,8 +74,8 @@ const outputs = run();
 export const environment = outputs.environment;
 export const argocdNamespace = outputs.argocdNamespace;
 export const argocdVersion = outputs.argocdVersion;
-export const project = outputs.project;
-export const applicationSet = outputs.applicationSet;
-export const applications = outputs.applications;
+export const rootApplication = outputs.rootApplication;
+export const platformManifests = outputs.platformManifests;
+export const gitRevision = outputs.gitRevision;
 export const serviceNamespaces = outputs.serviceNamespaces;
 export const resourceCount = outputs.resourceCount;

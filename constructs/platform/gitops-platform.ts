@@ -6,13 +6,14 @@ import { EnvironmentApplicationSet, ServiceApplication } from '../argocd/environ
 import { SyncPolicy } from '../../model/sync-policy';
 import { canaryWeights } from '../../model/canary';
 import { PlatformConfig, ServiceConfig } from '../../config/schema';
-import { LABELS, PART_OF } from '../../model/constants';
+import { LABELS, MANIFESTS_DIR, PART_OF, PLATFORM_MANIFEST } from '../../model/constants';
 import { SERVICE_KINDS } from '../../model/objects';
 import { subscriptionFor } from '../../model/notifications';
 import { DriftController } from '../drift/drift-controller';
 import { argoMaySelfHeal } from '../../model/classify';
 import { DriftPolicySpec } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../drift/drift-record-crd';
+import { PlatformRoot } from '../argocd/platform-root';
 import { driftPolicyFor } from '../../config/drift-policy';
 import { ValidationError } from '../../model/errors';
 
@@ -44,7 +45,11 @@ const PLATFORM_VALUE_KEYS = [
 export class GitOpsPlatform extends Construct {
   public readonly config: PlatformConfig;
   public readonly argoCdChart: Chart;
+  /** Namespaces and the root Application: what `pulumi up` applies besides Argo CD. */
+  public readonly bootstrapChart: Chart;
+  /** Everything Argo CD applies from `manifests/<env>/03-platform.yaml`. */
   public readonly platformChart: Chart;
+  public readonly root: PlatformRoot;
   public readonly argoCd: ArgoCdInstall;
   public readonly project: ArgoCdProject;
   public readonly applicationSet: EnvironmentApplicationSet;
@@ -89,11 +94,13 @@ export class GitOpsPlatform extends Construct {
       (gk) => !argoMaySelfHeal(this.driftPolicy, gk.group, gk.kind),
     ).map((gk) => gk.kind);
 
+    // Pulumi applies the bootstrap chart; Argo CD applies the platform chart from Git.
+    this.bootstrapChart = new Chart(this, 'bootstrap');
     this.platformChart = new Chart(this, 'platform');
     new DriftRecordCrd(this.platformChart, 'DriftRecords');
     const convergeNs = config.drift.controller.namespace;
     for (const ns of [...namespaces, convergeNs].filter((n, i, all) => all.indexOf(n) === i)) {
-      new ApiObject(this.platformChart, `Namespace-${ns}`, {
+      new ApiObject(this.bootstrapChart, `Namespace-${ns}`, {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: {
@@ -155,6 +162,23 @@ export class GitOpsPlatform extends Construct {
         clusterKinds: [{ group: '', kind: 'Namespace' }],
       });
     }
+
+    // Last, so the root's project sees every object the platform chart holds.
+    this.root = new PlatformRoot(this.bootstrapChart, 'Root', {
+      environment: env,
+      namespace: argocdNs,
+      repoURL,
+      revision: config.git.revision,
+      path: `${MANIFESTS_DIR}/${env}`,
+      file: PLATFORM_MANIFEST,
+      owned: this.platformChart,
+      destinationServer: config.destination.server,
+    });
+  }
+
+  /** The charts in file order: Argo CD, the bootstrap Pulumi applies, the platform Argo CD applies. */
+  public get charts(): readonly Chart[] {
+    return [this.argoCdChart, this.bootstrapChart, this.platformChart];
   }
 }
 

@@ -1,4 +1,5 @@
 import { LABELS } from '../../model/constants';
+import { ArgoApplication } from './app-health';
 import { KubeClient } from './client';
 
 /* What Argo CD says about an environment's Applications, read in Argo CD's namespace only. */
@@ -50,4 +51,14 @@ export async function selfHealingApplications(
       .filter((a) => a.spec?.syncPolicy?.automated?.selfHeal)
       .map((a) => a.metadata.name),
   );
+}
+
+/** The environment's Applications with their whole status, for `converge status`. */
+export async function environmentApplications(
+  client: KubeClient,
+  namespace: string,
+  environment: string,
+): Promise<ArgoApplication[]> {
+  // Each listed object is whole, as the API server stores it; only its type here names fewer fields.
+  return applications(client, namespace, environment);
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { synthesizeEnvironment } from '../../render/environment';
-import { ENVIRONMENTS } from '../../model/constants';
+import { BOOTSTRAP_MANIFESTS, ENVIRONMENTS, PLATFORM_MANIFEST } from '../../model/constants';
 import { KubeObject } from '../../model/objects';
 import { DEPLOY_PHASES, phaseOf, planDeployment } from '../../stacks/deploy-plan';
 
@@ -100,13 +100,36 @@ jest.setTimeout(60_000);
 
 describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
   const synthesized = synthesizeEnvironment(env);
-  const objects = synthesized.files.flatMap((f) => f.objects);
+  const bootstrap = (name: string) => (BOOTSTRAP_MANIFESTS as readonly string[]).includes(name);
+  // Pulumi bootstraps; Argo CD applies the platform file from Git.
+  const objects = synthesized.files.filter((f) => bootstrap(f.name)).flatMap((f) => f.objects);
+  const fromGit = synthesized.files.find((f) => f.name === PLATFORM_MANIFEST)!.objects;
   let run: Run;
   beforeAll(async () => {
     run = await runProgram(env, stackConfig(env), objects.length);
   });
 
-  it('creates one provider, one Platform component and exactly the synthesized objects', () => {
+  it('bootstraps only: Argo CD, the namespaces and the root Application, nothing Git owns', () => {
+    const names = new Set(kubeResources(run).map((r) => r.name));
+    expect(fromGit.length).toBeGreaterThan(0);
+    for (const o of fromGit) expect(names.has(nameOf(o))).toBe(false);
+    const kinds = kubeResources(run).map((r) => r.type);
+    expect(kinds).not.toContain('kubernetes:argoproj.io/v1alpha1:ApplicationSet');
+    const root = kubeResources(run).find((r) => r.type === 'kubernetes:argoproj.io/v1alpha1:Application')!;
+    expect(root.inputs).toMatchObject({
+      metadata: { name: `${env}-root` },
+      spec: {
+        project: `${env}-platform`,
+        source: {
+          path: `manifests/${env}`,
+          directory: { include: PLATFORM_MANIFEST },
+          targetRevision: synthesized.loaded.config.git.revision,
+        },
+      },
+    });
+  });
+
+  it('creates one provider, one Platform component and exactly the bootstrap objects', () => {
     expect(run.resources.filter((r) => r.type === 'converge:index:Platform')).toHaveLength(1);
     const provider = run.resources.filter((r) => r.type === 'pulumi:providers:kubernetes');
     expect(provider).toHaveLength(1);
@@ -120,15 +143,15 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
   });
 
   it("passes each object to the provider unchanged, under its kind's type token", () => {
-    const appset = objects.find((o) => o.kind === 'ApplicationSet')!;
+    const root = objects.find((o) => o.kind === 'Application')!;
     const registered = kubeResources(run).find(
-      (r) => r.type === 'kubernetes:argoproj.io/v1alpha1:ApplicationSet',
+      (r) => r.type === 'kubernetes:argoproj.io/v1alpha1:Application',
     )!;
-    expect(registered.inputs).toEqual(appset);
+    expect(registered.inputs).toEqual(root);
     expect(kubeResources(run).find((r) => r.name === 'argocd')!.type).toBe('kubernetes:core/v1:Namespace');
   });
 
-  it('applies namespaces, then CRDs, then Argo CD, then projects, then ApplicationSets', () => {
+  it('applies namespaces, then CRDs, then Argo CD, then the root project, then the root Application', () => {
     const phaseOfName = new Map(objects.map((o) => [nameOf(o), phaseOf(o)]));
     const order = kubeResources(run).map((r) => DEPLOY_PHASES.indexOf(phaseOfName.get(r.name)!));
     expect(order).toEqual([...order].sort((a, b) => a - b));
@@ -136,8 +159,8 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
     const crd = run.dependsOn.get('applications.argoproj.io')!;
     expect(crd).toContain('argocd');
     expect(run.dependsOn.get('argocd/argocd-repo-server')).toContain('applications.argoproj.io');
-    expect(run.dependsOn.get(`argocd/${env}`)).toContain('argocd/argocd-repo-server');
-    expect(run.dependsOn.get(`argocd/${env}-services`)).toEqual([`argocd/${env}`]);
+    expect(run.dependsOn.get(`argocd/${env}-platform`)).toContain('argocd/argocd-repo-server');
+    expect(run.dependsOn.get(`argocd/${env}-root`)).toEqual([`argocd/${env}-platform`]);
   });
 
   it('exports what it created', () => {
@@ -145,9 +168,9 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
       environment: env,
       argocdNamespace: 'argocd',
       argocdVersion: expect.stringMatching(/^v3\./),
-      project: env,
-      applicationSet: `${env}-services`,
-      applications: synthesized.platform.applicationSet.applications.map((a) => a.metadata.name),
+      rootApplication: `${env}-root`,
+      platformManifests: `manifests/${env}/${PLATFORM_MANIFEST}`,
+      gitRevision: synthesized.loaded.config.git.revision,
       resourceCount: objects.length,
     });
   });
@@ -156,7 +179,9 @@ describe.each(ENVIRONMENTS)('pulumi up --stack %s (mocked)', (env) => {
 describe('pulumi program options', () => {
   it('marks objects skipAwait when converge:skipAwait is set', async () => {
     const config = { ...stackConfig('dev'), 'converge:skipAwait': 'true' };
-    const objects = synthesizeEnvironment('dev').files.flatMap((f) => f.objects);
+    const objects = synthesizeEnvironment('dev')
+      .files.filter((f) => (BOOTSTRAP_MANIFESTS as readonly string[]).includes(f.name))
+      .flatMap((f) => f.objects);
     const run = await runProgram('dev', config, objects.length);
     for (const r of kubeResources(run)) {
       expect(

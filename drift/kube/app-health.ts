@@ -1,0 +1,108 @@
+import { LABELS } from '../../model/constants';
+
+/*
+ * Whether an environment's Argo CD Applications are done: Synced (to a revision, when one is asked
+ * for) and Healthy, with nothing still running. Pure, so the gate's rules are tested without a cluster.
+ */
+
+/** The parts of an Argo CD Application the gate reads. */
+export interface ArgoApplication {
+  readonly metadata: { readonly name: string };
+  readonly status?: {
+    readonly sync?: { readonly status?: string; readonly revision?: string; readonly revisions?: string[] };
+    readonly health?: { readonly status?: string; readonly message?: string };
+    readonly operationState?: { readonly phase?: string; readonly message?: string };
+    readonly conditions?: readonly { readonly type?: string; readonly message?: string }[];
+  };
+}
+
+export interface AppsVerdict {
+  readonly ok: boolean;
+  /** One per failing Application; one per Application when all pass. */
+  readonly lines: readonly string[];
+}
+
+/** A commit id as `--revision` takes it: 7 to 40 hex digits. */
+export const COMMIT_ID = /^[0-9a-f]{7,40}$/i;
+
+const MESSAGE_MAX = 160;
+
+/** A commit id cut to 7 digits; anything else (a chart version) as it is. */
+export function shortRevision(revision: string): string {
+  return /^[0-9a-f]{40}$/i.test(revision) ? revision.slice(0, 7) : revision;
+}
+
+/** True when the Application's revision is the commit asked for, full or by a prefix of 7+ digits. */
+export function revisionMatches(actual: string | undefined, wanted: string): boolean {
+  if (!actual || !COMMIT_ID.test(actual)) return false;
+  const [a, w] = [actual.toLowerCase(), wanted.toLowerCase()];
+  return a.startsWith(w) || w.startsWith(a);
+}
+
+/** The revisions an Application is at: one per source for multi-source Applications. */
+function revisionsOf(app: ArgoApplication): string[] {
+  const sync = app.status?.sync;
+  if (sync?.revisions?.length) return sync.revisions;
+  return sync?.revision ? [sync.revision] : [];
+}
+
+function short(message: string): string {
+  const one = message.replace(/\s+/g, ' ').trim();
+  return one.length > MESSAGE_MAX ? `${one.slice(0, MESSAGE_MAX - 3)}...` : one;
+}
+
+/** What Argo CD says about an Application, each message once, each cut short. */
+function messagesOf(app: ArgoApplication): string[] {
+  const status = app.status;
+  const operation = status?.operationState;
+  const all = [
+    // A past operation's "successfully synced" says nothing about why the Application fails now.
+    operation?.phase === 'Succeeded' ? undefined : operation?.message,
+    ...(status?.conditions ?? []).map((c) => (c.message && c.type ? `${c.type}: ${c.message}` : c.message)),
+    status?.health?.message,
+  ];
+  return [...new Set(all.filter((m): m is string => !!m?.trim()).map(short))];
+}
+
+/**
+ * One check of an environment's Applications. Each passes when Synced and Healthy with no operation
+ * running, and, when `revision` is given, when one of its revisions is that commit.
+ */
+export function evaluateApplications(
+  apps: readonly ArgoApplication[],
+  where: { readonly environment: string; readonly namespace: string; readonly revision?: string },
+): AppsVerdict {
+  if (!apps.length)
+    return {
+      ok: false,
+      lines: [
+        `no Argo CD Applications labelled ${LABELS.environment}=${where.environment} in namespace ${where.namespace}; bootstrap the environment with \`pulumi up --stack ${where.environment}\`, or check --env and the kubeconfig context`,
+      ],
+    };
+  const results = [...apps]
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((app) => {
+      const sync = app.status?.sync?.status ?? 'Unknown';
+      const health = app.status?.health?.status ?? 'Unknown';
+      const revisions = revisionsOf(app);
+      const at = revisions.length ? revisions.map(shortRevision).join(',') : 'no revision';
+      const running = ['Running', 'Terminating'].includes(app.status?.operationState?.phase ?? '');
+      const atRevision = !where.revision || revisions.some((r) => revisionMatches(r, where.revision!));
+      const ok = sync === 'Synced' && health === 'Healthy' && !running && atRevision;
+      const why = [
+        running ? 'syncing' : undefined,
+        atRevision ? undefined : `wanted ${shortRevision(where.revision!)}`,
+      ].filter(Boolean);
+      const messages = ok ? [] : messagesOf(app);
+      const line =
+        `${app.metadata.name}: ${sync}, ${health}, at ${at}` +
+        (why.length ? ` (${why.join(', ')})` : '') +
+        (messages.length ? ` - ${messages.join('; ')}` : '');
+      return { ok, line };
+    });
+  const failing = results.filter((r) => !r.ok);
+  return {
+    ok: failing.length === 0,
+    lines: (failing.length ? failing : results).map((r) => r.line),
+  };
+}
