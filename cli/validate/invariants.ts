@@ -79,6 +79,8 @@ export function checkInvariants(objects: readonly KubeObject[], config: Platform
         add(app, 'source-in-project', `source repo ${repo} is not in project ${project}'s sourceRepos`);
       }
     }
+    // The root Application applies the platform's own manifests: the service rules are not its.
+    if (app.metadata.labels?.[LABELS.service] === undefined) continue;
     const values = spec.source?.helm?.valuesObject ?? {};
     checkTag(config, (m) => add(app, 'image-tag-pinned', m), 'image.tag', values.image?.tag);
     if (values.canary?.enabled) {

@@ -5,6 +5,7 @@ import { kubernetesOpenApiDir, loadCrds } from '../../render/upstream';
 import { checkInvariants } from '../../cli/validate/invariants';
 import { closeSchema, SchemaValidator } from '../../cli/validate/schema-validator';
 import { main } from '../../cli/main';
+import { LABELS } from '../../model/constants';
 
 const prod = loadStackConfig('prod').config;
 const dev = loadStackConfig('dev').config;
@@ -30,7 +31,11 @@ function app(
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
-    metadata: { name: 'prod-app-service', namespace: 'argocd' },
+    metadata: {
+      name: 'prod-app-service',
+      namespace: 'argocd',
+      labels: { [LABELS.service]: 'app-service' },
+    },
     spec: {
       project: overrides.project ?? 'prod',
       source: {
@@ -52,6 +57,13 @@ function app(
 describe('platform invariants', () => {
   it('hold for a well-formed Application', () => {
     expect(checkInvariants([project, app()], prod)).toEqual([]);
+  });
+
+  it("leave the service rules out of the root Application, which applies the platform's own files", () => {
+    const root = app({ values: { image: { tag: 'latest' } }, syncPolicy: {} });
+    const { [LABELS.service]: _service, ...labels } = root.metadata.labels!;
+    void _service;
+    expect(checkInvariants([project, { ...root, metadata: { ...root.metadata, labels } }], prod)).toEqual([]);
   });
 
   it.each<[string, KubeObject, string, string]>([
@@ -131,7 +143,7 @@ describe('platform invariants', () => {
       metadata: {
         name: 'prod-app-service-guarded',
         namespace: 'argocd',
-        labels: { 'converge.dev/part': 'guarded' },
+        labels: { [LABELS.service]: 'app-service', 'converge.dev/part': 'guarded' },
       },
     };
     const without = {
