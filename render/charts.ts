@@ -9,12 +9,16 @@ import { cacheRoot } from './cache';
 import { toolPath } from './tools';
 
 /*
- * The services' charts as Argo CD reads them: the repo's `charts/` at the configured revision,
- * cached by commit outside the repo, with their dependencies (service-base) built.
+ * The repo as Argo CD reads it at the configured revision: `charts/` (dependencies built),
+ * `manifests/` and `stacks/`, cached by commit outside the repo. The desired state comes from here,
+ * never from the working tree, so uncommitted edits cannot show up as drift.
  */
 
+/** The repo's folders the desired state is read from. */
+const SNAPSHOT_PATHS = ['charts', 'manifests', 'stacks'];
+
 export interface ChartsSource {
-  /** Folder holding one folder per chart. */
+  /** Folder holding `charts/` (one folder per chart) and, from Git, `manifests/` and `stacks/`. */
   readonly dir: string;
   /** The commit the charts were read at; none for a local folder. */
   readonly commit?: string;
@@ -58,7 +62,7 @@ function resolveCommit(repoURL: string, revision: string, root: string): { commi
   return { commit, note };
 }
 
-/** The repo's `charts/` at the configured revision, cached by commit outside the repo. */
+/** The repo's charts, manifests and stack files at the configured revision, cached by commit outside the repo. */
 export function chartsAtRevision(config: PlatformConfig): ChartsSource {
   const { repoURL, revision } = config.git;
   const root = packageRoot();
@@ -70,7 +74,7 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
   }
   const dir = join(
     cacheRoot(),
-    'charts',
+    'git-snapshots',
     `${createHash('sha256').update(repoURL).digest('hex').slice(0, 12)}-${commit}`,
   );
   if (!existsSync(dir)) {
@@ -83,18 +87,29 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
     } catch {
       hasCommit = false;
     }
+    const present = (repo: string) =>
+      git(['ls-tree', '--name-only', commit, ...SNAPSHOT_PATHS], repo)
+        .split('\n')
+        .filter((p) => SNAPSHOT_PATHS.includes(p));
     if (hasCommit) {
       // An archive file rather than a shell pipe: no path is ever interpreted by a shell.
-      const archive = join(tmp, 'charts.tar');
-      git(['archive', '--format=tar', `--output=${archive}`, commit, 'charts'], root);
+      const archive = join(tmp, 'snapshot.tar');
+      git(['archive', '--format=tar', `--output=${archive}`, commit, ...present(root)], root);
       execFileSync('tar', ['-x', '-f', archive, '-C', tmp]);
       rmSync(archive);
     } else {
       const clone = `${tmp}-clone`;
       git(['clone', '--quiet', '--no-checkout', repoURL, clone]);
-      git(['-C', clone, 'checkout', '--quiet', commit, '--', 'charts']);
-      renameSync(join(clone, 'charts'), join(tmp, 'charts'));
+      const paths = present(clone);
+      git(['-C', clone, 'checkout', '--quiet', commit, '--', ...paths]);
+      for (const p of paths) renameSync(join(clone, p), join(tmp, p));
       rmSync(clone, { recursive: true, force: true });
+    }
+    if (!existsSync(join(tmp, 'charts'))) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new UsageError(
+        `${repoURL} has no charts/ at ${revision} (${commit.slice(0, 12)}); point git.revision at a commit of this repo, or pass --charts-dir`,
+      );
     }
     buildChartDependencies(join(tmp, 'charts'));
     rmSync(dir, { recursive: true, force: true });
