@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { performance } from 'node:perf_hooks';
 import { synthesizeEnvironment } from '../../render/environment';
+import { percentile } from '../../model/statistics';
+import { release, revert } from '../../tools/cluster/releases';
 import { KubeApiError, KubeClient } from '../../drift/kube/client';
 import {
   application,
@@ -11,7 +14,10 @@ import {
   commitToServer,
   devGitState,
   fileOnServer,
+  GIT_URL,
+  KUBECONFIG,
   kubeConfig,
+  ROOT,
   PulumiWorkspace,
   refresh,
   restartArgoCdController,
@@ -23,40 +29,59 @@ import {
 import { devScenarios, DriftTiming, measure, settled } from '../../tools/cluster/self-heal';
 
 /*
- * The dev stack on a real control plane, in order: (a) `pulumi up` with the real CLI installs the
- * platform and a second run changes nothing; (b) Argo CD renders both charts from the local Git
- * server with dev's values, and commits reach the cluster; (c) self-heal restores drift, with
+ * The dev stack on a real control plane, in order: (a) `pulumi up` with the real CLI bootstraps
+ * (Argo CD, namespaces, the root Application) and a second run changes nothing; (b) Argo CD applies
+ * manifests/dev/ and renders both charts from the local Git server, and stack-file commits reach
+ * the cluster with no `pulumi up`, by webhook and by polling, and revert; (c) self-heal restores drift, with
  * times measured; (a) `pulumi destroy` removes everything. Each step needs the one before.
  */
 
 const STACK_FILE = 'stacks/Pulumi.dev.yaml';
 // Measured times, for reports; outside the repo, so runs never dirty the tree.
 const TIMINGS_FILE = join(RESULTS_DIR, 'self-heal-timings.json');
+const LATENCY_FILE = join(RESULTS_DIR, 'commit-latency.json');
 
 let c: Clients;
 let ws: PulumiWorkspace;
 const dev = synthesizeEnvironment('dev');
 const declared = dev.loaded.config;
+/** The commit the bootstrap points Argo CD at: dev's stack file, served locally, and its manifests. */
+let bootstrapCommit: string;
+const latencies: Record<string, number[]> = { webhook: [], polling: [] };
 
 beforeAll(async () => {
   c = clients();
   ws = new PulumiWorkspace('dev');
+  bootstrapCommit = release('dev', { 'git.repoURL': GIT_URL }, 'dev: served by the local Git server');
   ws.writeConfig(fileOnServer(STACK_FILE));
   await ws.init();
 });
 
-afterAll(() => ws?.remove());
+afterAll(() => {
+  ws?.remove();
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(LATENCY_FILE, JSON.stringify(latencies, null, 2));
+});
 
 const expectOk = (r: { code: number; stdout: string; stderr: string }) => {
   if (r.code !== 0)
     throw new Error(`pulumi exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
 };
 
-describe('a. pulumi up --stack dev', () => {
-  it('installs Argo CD, the AppProject and the ApplicationSet', async () => {
+const custom = (plural: string, name: string) =>
+  c.custom.getNamespacedCustomObject({
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    namespace: ARGOCD_NS,
+    plural,
+    name,
+  });
+
+describe('a. pulumi up --stack dev bootstraps', () => {
+  it('installs Argo CD, the namespaces and the root Application, and nothing Git owns', async () => {
     const up = await ws.run(['up', '--yes', '--skip-preview']);
     expectOk(up);
-    console.log(`pulumi up --stack dev from empty: ${(up.ms / 1000).toFixed(1)} s`);
+    console.log(`pulumi up --stack dev (bootstrap) from empty: ${(up.ms / 1000).toFixed(1)} s`);
     // Argo CD reads its controller settings when it starts, as its pods would after a config rollout.
     restartArgoCdController();
 
@@ -68,25 +93,41 @@ describe('a. pulumi up --stack dev', () => {
     );
     const cm = await c.core.readNamespacedConfigMap({ name: 'argocd-cm', namespace: ARGOCD_NS });
     expect(cm.data?.['timeout.reconciliation']).toBe(declared.argocd.reconciliationTimeout);
-    const project = (await c.custom.getNamespacedCustomObject({
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace: ARGOCD_NS,
-      plural: 'appprojects',
-      name: 'dev',
-    })) as {
+    for (const ns of ['dev-web', 'dev-ml'])
+      expect((await c.core.readNamespace({ name: ns })).status?.phase).toBe('Active');
+    // One owner per object: the stack holds the root, never what the root applies.
+    const exported = await ws.run(['stack', 'export']);
+    expectOk(exported);
+    const kinds = stackKubeObjects(exported.stdout).map((o) => `${o.kind}/${o.name}`);
+    expect(kinds).toEqual(expect.arrayContaining(['Application/dev-root', 'AppProject/dev-platform']));
+    expect(kinds).not.toContain('AppProject/dev');
+    expect(kinds.filter((k) => k.startsWith('ApplicationSet/'))).toEqual([]);
+  });
+
+  it('lets Argo CD create the AppProject and the ApplicationSet from manifests/dev/ in Git', async () => {
+    const { ms } = await waitFor(
+      'the root Application to apply manifests/dev/03-platform.yaml',
+      async () => {
+        await custom('applicationsets', 'dev-services');
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
+    console.log(`root Application applied the platform ${(ms / 1000).toFixed(1)} s after bootstrap`);
+    const project = (await custom('appprojects', 'dev')) as {
       spec: { destinations: { namespace: string }[] };
     };
     expect(project.spec.destinations.map((d) => d.namespace).sort()).toEqual(['dev-ml', 'dev-web']);
-    await c.custom.getNamespacedCustomObject({
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace: ARGOCD_NS,
-      plural: 'applicationsets',
-      name: 'dev-services',
-    });
-    for (const ns of ['dev-web', 'dev-ml'])
-      expect((await c.core.readNamespace({ name: ns })).status?.phase).toBe('Active');
+    const root = await application(c, 'dev-root');
+    expect(root.metadata?.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
+  });
+
+  it('converge status --wait passes once every Application is Synced and Healthy at the commit', () => {
+    const r = convergeStatus('--revision', bootstrapCommit, '--wait', '300s');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const name of ['dev-root', 'dev-app-service', 'dev-model-service'])
+      expect(r.stdout).toMatch(new RegExp(`^${name}\\b.*Synced.*Healthy`, 'm'));
   });
 
   it('changes nothing on a second run', async () => {
@@ -94,7 +135,7 @@ describe('a. pulumi up --stack dev', () => {
     expectOk(preview);
     const again = await ws.run(['up', '--yes', '--expect-no-changes', '--skip-preview']);
     expectOk(again);
-    console.log(`no-op pulumi up: ${(again.ms / 1000).toFixed(1)} s`);
+    console.log(`no-op pulumi up (bootstrap): ${(again.ms / 1000).toFixed(1)} s`);
   });
 });
 
@@ -142,35 +183,70 @@ describe('b. Argo CD converges the services from Git', () => {
     }
   });
 
-  it('deploys a commit that changes an image tag', async () => {
-    const stackFile = setInStackFile(
-      fileOnServer(STACK_FILE),
-      ['services', 'app-service', 'image', 'tag'],
-      '1.5.1-dev.1',
-    );
-    commitToServer({ [STACK_FILE]: stackFile }, 'dev: app-service 1.5.1-dev.1');
-    ws.writeConfig(fileOnServer(STACK_FILE));
-    expectOk(await ws.run(['up', '--yes', '--skip-preview']));
-    const { ms } = await waitFor('app-service running 1.5.1-dev.1', async () => {
-      const d = await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: 'dev-web' });
-      return d.spec?.template.spec?.containers[0].image === 'ghcr.io/example-org/app-service:1.5.1-dev.1';
+  let lastRelease: { commit: string; before: Observed; after: Observed } | undefined;
+  for (const mode of ['webhook', 'polling'] as const) {
+    it(`applies stack-file commits with no pulumi up (${mode}): image tag, replicas, a canary weight`, async () => {
+      const commits = mode === 'webhook' ? 10 : 10;
+      for (let i = 1; i <= commits; i++) {
+        const before = await observe();
+        const want: Observed = {
+          image: `ghcr.io/example-org/app-service:1.5.1-${mode}.${i}`,
+          modelReplicas: before.modelReplicas === 1 ? 2 : 1,
+          weight: before.weight === 30 ? 40 : 30,
+        };
+        const started = performance.now();
+        const commit = release(
+          'dev',
+          {
+            'services.app-service.image.tag': `1.5.1-${mode}.${i}`,
+            'services.model-service.replicas': want.modelReplicas,
+            'services.app-service.canary.weight': want.weight,
+          },
+          `dev: app-service 1.5.1-${mode}.${i}, model-service x${want.modelReplicas}, canary ${want.weight}%`,
+          { webhook: mode === 'webhook' },
+        );
+        await waitFor(`commit ${commit.slice(0, 7)} applied`, async () => same(await observe(), want), {
+          timeoutMs: 300_000,
+          intervalMs: 100,
+        });
+        latencies[mode].push(performance.now() - started);
+        lastRelease = { commit, before, after: want };
+      }
+      const sorted = [...latencies[mode]].sort((a, b) => a - b);
+      console.log(
+        `commit -> cluster (${mode}), ${sorted.length} commits: p50 ${(percentile(sorted, 50) / 1000).toFixed(1)} s, p95 ${(percentile(sorted, 95) / 1000).toFixed(1)} s`,
+      );
     });
-    console.log(`image tag commit reached the cluster ${(ms / 1000).toFixed(1)} s after pulumi up`);
+  }
+
+  it('git revert of the last release restores the previous image, replicas and weights', async () => {
+    const { commit, before, after } = lastRelease!;
+    expect(same(await observe(), after)).toBe(true);
+    const reverted = revert(commit);
+    const { ms } = await waitFor('the revert applied', async () => same(await observe(), before), {
+      timeoutMs: 300_000,
+    });
+    console.log(`git revert reached the cluster in ${(ms / 1000).toFixed(1)} s`);
+    expect(convergeStatus('--revision', reverted, '--wait', '120s').status).toBe(0);
   });
 
-  it('deploys a commit that changes the canary weight', async () => {
-    const stackFile = setInStackFile(
-      fileOnServer(STACK_FILE),
-      ['services', 'app-service', 'canary', 'weight'],
-      35,
+  it('converge status fails naming the Application that does not sync, with what Argo CD says', async () => {
+    // GIVEN a chart commit that cannot render
+    const broken = commitToServer(
+      { 'charts/app-service/templates/zz-broken.yaml': '{{ fail "broken on purpose" }}\n' },
+      'app-service: a template that fails',
     );
-    commitToServer({ [STACK_FILE]: stackFile }, 'dev: app-service canary at 35%');
-    ws.writeConfig(fileOnServer(STACK_FILE));
-    expectOk(await ws.run(['up', '--yes', '--skip-preview']));
-    await waitFor('app-service weights 65/35', async () => {
-      const w = await virtualServiceWeights('app-service', 'dev-web');
-      return w.stable === 65 && w.canary === 35;
-    });
+    try {
+      // WHEN CI gates on that commit
+      const r = convergeStatus('--revision', broken, '--wait', '30s');
+      // THEN it fails, naming app-service and Argo CD's message
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^dev-app-service: .*broken on purpose/m);
+      expect(r.stdout).not.toMatch(/^dev-model-service: /m);
+    } finally {
+      revert(broken);
+    }
+    await settled(c, 'dev-app-service');
   });
 
   it('deploys a chart commit through Argo CD alone', async () => {
@@ -189,6 +265,36 @@ describe('b. Argo CD converges the services from Git', () => {
     await settled(c, 'dev-app-service');
   });
 });
+
+interface Observed {
+  readonly image: string;
+  readonly modelReplicas: number;
+  readonly weight: number;
+}
+
+const same = (a: Observed, b: Observed) =>
+  a.image === b.image && a.modelReplicas === b.modelReplicas && a.weight === b.weight;
+
+/** What the cluster runs of the values a release changes. */
+async function observe(): Promise<Observed> {
+  const app = await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: 'dev-web' });
+  const model = await c.apps.readNamespacedDeployment({ name: 'model-service', namespace: 'dev-ml' });
+  const weights = await virtualServiceWeights('app-service', 'dev-web');
+  return {
+    image: app.spec?.template.spec?.containers[0].image ?? '',
+    modelReplicas: model.spec?.replicas ?? -1,
+    weight: weights.canary,
+  };
+}
+
+/** `converge status --env dev …` as CI runs it. */
+function convergeStatus(...args: string[]) {
+  return spawnSync(
+    'node',
+    [join(ROOT, 'dist', 'cli', 'main.js'), 'status', '--env', 'dev', '--kubeconfig', KUBECONFIG, ...args],
+    { encoding: 'utf8' },
+  );
+}
 
 describe('c. self-heal restores drift', () => {
   const timings: DriftTiming[] = [];
@@ -280,6 +386,12 @@ describe('a. pulumi destroy', () => {
       intervalMs: 1000,
     }).catch(() => undefined);
     expect(await remaining()).toEqual([]);
+    // What the root applied from Git went with it.
+    for (const [plural, name] of [
+      ['appprojects', 'dev'],
+      ['applicationsets', 'dev-services'],
+    ])
+      await expect(custom(plural, name)).rejects.toMatchObject({ code: 404 });
     console.log(`pulumi destroy removed all ${objects.length} objects of the stack`);
   });
 });
@@ -296,12 +408,4 @@ async function virtualServiceWeights(name: string, namespace: string) {
   };
   const weighted = vs.spec.http.find((h) => h.name === 'weighted')!;
   return Object.fromEntries(weighted.route.map((r) => [r.destination.subset, r.weight]));
-}
-
-function setInStackFile(text: string, path: (string | number)[], value: unknown): string {
-  const doc = parse(text) as { config: Record<string, Record<string, unknown>> };
-  let node: Record<string | number, unknown> = doc.config['converge:platform'];
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
-  node[path[path.length - 1]] = value;
-  return stringify(doc);
 }

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { KubeClient } from '../../drift/kube/client';
 import { auditClient, recordsFor, WatchProcess, WebhookReceiver } from './drift-harness';
@@ -9,6 +8,7 @@ import {
   clients,
   Clients,
   fileOnServer,
+  GIT_URL,
   KUBECONFIG,
   PulumiWorkspace,
   restartArgoCdController,
@@ -17,6 +17,7 @@ import {
   RESULTS_DIR,
 } from '../../tools/cluster/harness';
 import { settled } from '../../tools/cluster/self-heal';
+import { release } from '../../tools/cluster/releases';
 
 /*
  * The staging platform for the drift controller's end-to-end tests: deployed with `pulumi up`
@@ -106,25 +107,27 @@ export function useStagingDrift(): void {
     s.hook = new WebhookReceiver();
     const url = await s.hook.start();
     s.ws = new PulumiWorkspace('staging');
-    const doc = parse(fileOnServer('stacks/Pulumi.staging.yaml')) as {
-      config: Record<string, Record<string, unknown>>;
-    };
-    const platform = doc.config['converge:platform'] as {
-      git: { revision: string };
-      notifications: { webhooks?: Record<string, { url: string }> };
-      drift: { notify: Record<string, string[]>; controller?: { enabled: boolean; image: string } };
-    };
-    platform.git.revision = 'main';
-    platform.notifications.webhooks = { 'drift-test': { url } };
-    platform.drift.notify = { low: [], medium: ['webhook:drift-test'], high: ['webhook:drift-test'] };
-    // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
-    // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
-    platform.drift.controller = { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' };
-    s.ws.writeConfig(stringify(doc));
+    // Staging as Git declares it for these tests, committed with its manifests: the root
+    // Application applies them; Pulumi only bootstraps.
+    release(
+      'staging',
+      {
+        'git.repoURL': GIT_URL,
+        'git.revision': 'main',
+        'notifications.webhooks': { 'drift-test': { url } },
+        'drift.notify': { low: [], medium: ['webhook:drift-test'], high: ['webhook:drift-test'] },
+        // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
+        // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
+        'drift.controller': { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' },
+      },
+      'staging: served locally, drift notifications to the test webhook',
+    );
+    s.ws.writeConfig(fileOnServer('stacks/Pulumi.staging.yaml'));
     await s.ws.init();
     expectOk(await s.ws.run(['up', '--yes', '--skip-preview']));
     restartArgoCdController();
     for (const app of [
+      'staging-root',
       'staging-app-service',
       'staging-app-service-guarded',
       'staging-model-service',

@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { BARE_REPO, ROOT } from './harness';
+
+/*
+ * Releases as a developer makes them: edit a stack file, render its manifests with `converge
+ * synth`, commit both, push to the Git server. The process has no kubeconfig: after the bootstrap,
+ * Git is the only way in. Shared by the end-to-end suite and the cluster benchmarks.
+ */
+
+/** Key paths under `converge:platform` (e.g. `services.app-service.image.tag`) and their new values. */
+export type StackEdits = Readonly<Record<string, unknown>>;
+
+const withoutCluster = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.KUBECONFIG;
+  return env;
+};
+
+export interface ReleaseOptions {
+  /**
+   * Push, which runs the Git server's post-receive hook (a webhook to Argo CD). `false` lands the
+   * commit without any hook, as on a Git host with no webhook set up: Argo CD sees it when it polls.
+   * @default true
+   */
+  readonly webhook?: boolean;
+}
+
+/** Runs `fn` in a fresh clone of the Git server's main branch and lands what it committed. */
+function inClone<T>(
+  fn: (git: (...args: string[]) => string, work: string) => T,
+  { webhook = true }: ReleaseOptions = {},
+): T {
+  const work = mkdtempSync(join(tmpdir(), 'converge-release-'));
+  const env = withoutCluster();
+  const git = (...args: string[]) =>
+    execFileSync(
+      'git',
+      [
+        '-C',
+        work,
+        '-c',
+        'user.name=converge e2e',
+        '-c',
+        'user.email=e2e@converge.local',
+        '-c',
+        'commit.gpgsign=false',
+        ...args,
+      ],
+      { encoding: 'utf8', env },
+    ).trim();
+  try {
+    execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work], { env });
+    const result = fn(git, work);
+    if (webhook) git('push', '--quiet', 'origin', 'main');
+    // A fetch into the served repo runs no receive hooks; main only fast-forwards.
+    else execFileSync('git', ['--git-dir', BARE_REPO, 'fetch', '--quiet', work, 'main:main'], { env });
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Commits a stack-file change with its rendered manifests to the Git server; returns the commit. */
+export function release(
+  env: string,
+  edits: StackEdits,
+  message: string,
+  options: ReleaseOptions = {},
+): string {
+  return inClone((git, work) => {
+    const file = join(work, 'stacks', `Pulumi.${env}.yaml`);
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    for (const [path, value] of Object.entries(edits))
+      doc.setIn(['config', 'converge:platform', ...path.split('.')], value);
+    writeFileSync(file, doc.toString());
+    execFileSync(
+      'node',
+      [join(ROOT, 'dist', 'cli', 'main.js'), 'synth', '--env', env, '--stacks-dir', join(work, 'stacks')],
+      { cwd: work, env: withoutCluster(), stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    git('add', '--all', 'stacks', 'manifests');
+    git('commit', '--quiet', '-m', message);
+    return git('rev-parse', 'HEAD');
+  }, options);
+}
+
+/** `git revert` of a commit on the Git server's main branch, pushed; returns the revert commit. */
+export function revert(commit: string, options: ReleaseOptions = {}): string {
+  return inClone((git) => {
+    git('revert', '--no-edit', commit);
+    return git('rev-parse', 'HEAD');
+  }, options);
+}
+
+/** The stack file of an environment as committed on the Git server's main branch, as data. */
+export function platformOnServer(env: string): Record<string, unknown> {
+  const text = execFileSync('git', ['--git-dir', BARE_REPO, 'show', `main:stacks/Pulumi.${env}.yaml`], {
+    encoding: 'utf8',
+  });
+  return (parseDocument(text).toJSON() as { config: Record<string, Record<string, unknown>> }).config[
+    'converge:platform'
+  ];
+}
