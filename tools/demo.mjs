@@ -34,9 +34,19 @@ writeFileSync(
     main: join(root, 'dist', 'stacks', 'index.js'),
   }),
 );
+// Argo CD pulls dev from the Git server: commit dev's stack file pointed there, with its rendered
+// manifests, as a developer would (once; a rerun finds it committed).
+const releases = require(join(root, 'dist', 'tools', 'cluster', 'releases.js'));
+if (releases.platformOnServer('dev').git?.repoURL !== gitURL) {
+  step('committing dev, served by the local Git server, with its manifests');
+  releases.release('dev', { 'git.repoURL': gitURL }, 'dev: served by the local Git server');
+}
 const stackFile = join(dir, 'Pulumi.dev.yaml');
-const stack = yaml.parse(readFileSync(join(root, 'stacks', 'Pulumi.dev.yaml'), 'utf8'));
-stack.config['converge:platform'].git.repoURL = gitURL;
+const stack = yaml.parse(
+  execFileSync('git', ['--git-dir', releases.BARE_REPO, 'show', 'main:stacks/Pulumi.dev.yaml'], {
+    encoding: 'utf8',
+  }),
+);
 stack.config['kubernetes:kubeconfig'] = kubeconfig;
 const previous = existsSync(stackFile) ? yaml.parse(readFileSync(stackFile, 'utf8')) : {};
 writeFileSync(
@@ -73,7 +83,8 @@ step("restarting Argo CD's application-controller with the platform's settings")
 run('node', ['tools/cluster/main.mjs', 'restart', 'application-controller']);
 
 console.log(`
-The dev platform is deployed. Argo CD syncs app-service and model-service from ${gitURL}.
+The dev platform is bootstrapped. Argo CD applies manifests/dev/ and syncs app-service and
+model-service from ${gitURL}; a change is a commit there (stack file plus \`converge synth\`).
 
   export KUBECONFIG=${kubeconfig} PATH=${toolsBinDir()}:$PATH
   kubectl get applications -n argocd                          # sync and health status of each service

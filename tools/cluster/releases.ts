@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { BARE_REPO, ROOT } from './harness';
 
+export { BARE_REPO };
+
 /*
  * Releases as a developer makes them: edit a stack file, render its manifests with `converge
  * synth`, commit both, push to the Git server. The process has no kubeconfig: after the bootstrap,
