@@ -109,6 +109,105 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
       }
     }
   }
+  addonChecks(config, ctx);
+}
+
+/** Argo CD's longest name of a project. */
+const PROJECT_NAME_MAX = 63;
+
+/**
+ * Each add-on's project grants one namespace, so that namespace is the add-on's alone: never Argo
+ * CD's, Converge's or a service's. Its project and Application, `<env>-addon-<name>`, take no name
+ * that is in use, and fit Argo CD's limit.
+ */
+function addonChecks(config: PlatformConfig, ctx: z.RefinementCtx): void {
+  const env = config.environment;
+  const servicesIn = (namespace: string) =>
+    Object.keys(config.services).filter((s) => config.services[s].namespace === namespace);
+  // A split service has a second, guarded Application: both names are taken.
+  const serviceApps = new Map(
+    Object.keys(config.services).flatMap((s) => [
+      [`${env}-${s}`, s],
+      [`${env}-${s}-guarded`, s],
+    ]),
+  );
+  const creators = new Map<string, { name: string; createNamespace: boolean }>();
+  for (const [name, addon] of Object.entries(config.addons)) {
+    const at = (path: (string | number)[], input: unknown, message: string) =>
+      ctx.addIssue({ code: 'custom', path: ['addons', name, ...path], input, message });
+    const ns = addon.namespace;
+    const platformNs =
+      ns === config.argocd.namespace
+        ? "it is Argo CD's namespace (argocd.namespace)"
+        : ns === config.drift.controller.namespace
+          ? "it is Converge's own namespace (drift.controller.namespace), which holds the drift records and controller"
+          : undefined;
+    const services = servicesIn(ns);
+    if (platformNs) {
+      at(
+        ['namespace'],
+        ns,
+        `${platformNs}, and the add-on's project would grant access to everything in it; give the add-on a namespace of its own, e.g. "${name}"`,
+      );
+    } else if (services.length > 0) {
+      at(
+        ['namespace'],
+        ns,
+        `services ${services.join(', ')} deploy to it; an add-on gets a namespace of its own, so its project grants nothing in theirs; pick another namespace, e.g. "${name}"`,
+      );
+    }
+    const first = creators.get(ns);
+    if (!first) creators.set(ns, { name, createNamespace: addon.createNamespace });
+    else if (first.createNamespace !== addon.createNamespace) {
+      at(
+        ['createNamespace'],
+        addon.createNamespace,
+        `add-on ${first.name} shares namespace ${ns} with createNamespace: ${first.createNamespace}; a namespace has one owner, so set the same value on both`,
+      );
+    }
+    const full = `${env}-addon-${name}`;
+    if (full.length > PROJECT_NAME_MAX) {
+      at(
+        [],
+        name,
+        `it names the add-on's project and Application "${full}", ${full.length} characters; Argo CD allows ${PROJECT_NAME_MAX}; shorten the name to at most ${PROJECT_NAME_MAX - full.length + name.length} characters`,
+      );
+    }
+    const service = serviceApps.get(full);
+    if (service !== undefined) {
+      at(
+        [],
+        name,
+        `its Application "${full}" would take the name of service ${service}'s; rename the add-on or the service`,
+      );
+    }
+    if (full === (config.project.name ?? env)) {
+      at(
+        [],
+        name,
+        `its project "${full}" would take the name of project.name; rename the add-on or the project`,
+      );
+    }
+    // The add-on's sync is the environment's with its own prune and selfHeal; the environment's
+    // own problems are reported at sync.<key> already.
+    if (!syncPolicyProblem(env, config.sync)) {
+      const problem = syncPolicyProblem(env, { ...config.sync, ...definedKeys(addon.sync) });
+      if (problem) {
+        const own = problem.path in definedKeys(addon.sync);
+        at(
+          ['sync', ...(own ? [problem.path] : [])],
+          own ? problem.value : addon.sync,
+          own
+            ? problem.rule
+            : `with the environment's sync, '${problem.path}' breaks a rule: ${problem.rule}`,
+        );
+      }
+    }
+  }
+}
+
+function definedKeys<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The ValidationError SyncPolicy raises for an environment's `sync` settings, if any. */

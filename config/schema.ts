@@ -8,6 +8,7 @@ import {
   isNonEmptyString,
   isProjectSourceRepo,
 } from '../model/validators';
+import { addonSchema } from './addons-schema';
 import { checked, dnsLabel, duration } from './checked';
 import { crossChecks } from './cross-checks';
 import { driftSchema } from './drift-schema';
@@ -116,6 +117,8 @@ export const platformConfigSchema = z
     services: z
       .record(dnsLabel, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, { message: 'declare at least one service' }),
+    /** Third-party charts the platform runs (a mesh, cert-manager), by name: each in a project of its own. */
+    addons: z.record(dnsLabel, addonSchema).default({}),
   })
   .superRefine(crossChecks);
 
@@ -124,6 +127,7 @@ export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 /** What a `Pulumi.<env>.yaml` may hold under `converge:platform`, before defaults. */
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type ServiceConfig = PlatformConfig['services'][string];
+export type AddonConfig = PlatformConfig['addons'][string];
 export type NotificationsConfig = PlatformConfig['notifications'];
 export type DriftConfig = PlatformConfig['drift'];
 export type SyncConfig = z.infer<typeof syncSchema>;

@@ -4,6 +4,7 @@ export * from './argocd/argocd-install';
 export * from './argocd/argocd-project';
 export * from './argocd/helm-application';
 export * from './argocd/environment-application-set';
+export * from './argocd/platform-addon';
 export * from './istio/istio-canary';
 export * from './drift/drift-policy';
 export * from './drift/drift-record-crd';

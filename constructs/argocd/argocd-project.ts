@@ -55,7 +55,13 @@ export interface ArgoCdProjectProps {
   readonly sourceRepos: readonly string[];
   /** Where Applications may deploy; namespace globs are refused. */
   readonly destinations: readonly ProjectDestination[];
-  /** Cluster-scoped kinds Applications may manage. @default none */
+  /**
+   * Cluster-scoped kinds Applications may manage. @default none
+   *
+   * Namespace included: an Application whose sync policy has `CreateNamespace=true` needs it, since
+   * Argo CD then creates the namespace under the project's rules. HelmApplication leaves that option
+   * off unless told, so a project without Namespace works with it by default.
+   */
   readonly clusterResources?: readonly GroupKind[];
   /** Namespaced kinds Applications may manage. @default SERVICE_KINDS */
   readonly namespaceResources?: readonly GroupKind[];
@@ -74,6 +80,8 @@ export class ArgoCdProject extends Construct {
   public readonly namespace: string;
   public readonly sourceRepos: readonly string[];
   public readonly destinations: readonly Required<ProjectDestination>[];
+  /** The cluster-scoped kinds the project allows. */
+  public readonly clusterResources: readonly GroupKind[];
   public readonly resource: AppProject;
 
   constructor(scope: Construct, id: string, props: ArgoCdProjectProps) {
@@ -99,6 +107,7 @@ export class ArgoCdProject extends Construct {
       server: d.server ?? IN_CLUSTER_SERVER,
       namespace: validate(`destinations[${i}].namespace`, d.namespace, isDnsLabel),
     }));
+    this.clusterResources = (props.clusterResources ?? []).map((gk) => ({ group: gk.group, kind: gk.kind }));
 
     const roles = (props.roles ?? []).map((role, i) => {
       validate(`roles[${i}].name`, role.name, isDnsLabel);
@@ -126,7 +135,7 @@ export class ArgoCdProject extends Construct {
         description: props.description,
         sourceRepos: [...this.sourceRepos],
         destinations: this.destinations.map((d) => ({ ...d })),
-        clusterResourceWhitelist: (props.clusterResources ?? []).map((gk) => ({ ...gk })),
+        clusterResourceWhitelist: this.clusterResources.map((gk) => ({ ...gk })),
         namespaceResourceWhitelist: (props.namespaceResources ?? SERVICE_KINDS).map((gk) => ({ ...gk })),
         orphanedResources: { warn: true },
         roles: roles.length ? roles : undefined,
@@ -138,6 +147,11 @@ export class ArgoCdProject extends Construct {
   /** Whether an Application may deploy to this server and namespace. */
   public allowsDestination(server: string, namespace: string): boolean {
     return this.destinations.some((d) => d.server === server && d.namespace === namespace);
+  }
+
+  /** Whether Applications of the project may manage a cluster-scoped kind ("" is the core group). */
+  public allowsClusterKind(group: string, kind: string): boolean {
+    return this.clusterResources.some((gk) => gk.group === group && gk.kind === kind);
   }
 }
 

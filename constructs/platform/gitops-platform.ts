@@ -2,6 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ArgoCdInstall, ArgoCdManifests } from '../argocd/argocd-install';
 import { ArgoCdProject } from '../argocd/argocd-project';
+import { PlatformAddon } from '../argocd/platform-addon';
 import { EnvironmentApplicationSet, ServiceApplication } from '../argocd/environment-application-set';
 import { SyncPolicy } from '../../model/sync-policy';
 import { canaryWeights } from '../../model/canary';
@@ -58,6 +59,8 @@ export class GitOpsPlatform extends Construct {
   /** Kinds whose drift waits for approval: their Argo CD Applications do not self-heal. */
   public readonly guardedKinds: readonly string[];
   public readonly driftController?: DriftController;
+  /** The add-ons (`addons.<name>`), by name: each an Application in a project of its own. */
+  public readonly addons: readonly PlatformAddon[];
 
   constructor(scope: Construct, id: string, props: GitOpsPlatformProps) {
     super(scope, id);
@@ -162,6 +165,48 @@ export class GitOpsPlatform extends Construct {
         clusterKinds: [{ group: '', kind: 'Namespace' }],
       });
     }
+
+    // ---- Add-ons (config.addons): third-party charts such as a mesh or cert-manager. ----
+    // Each is an Application in its own project, `<env>-addon-<name>`, allowing exactly its repo,
+    // its namespace and the cluster kinds it declares. The platform creates the add-ons' namespaces
+    // with the services' (unless an add-on says createNamespace: false), so Argo CD's
+    // CreateNamespace stays off and no project needs the Namespace kind: one owner per namespace.
+    // The add-ons follow the environment's sync policy, with their own prune and selfHeal if set.
+    const addonNames = Object.keys(config.addons).sort();
+    const addonNamespaces = addonNames
+      .filter((name) => config.addons[name].createNamespace)
+      .map((name) => config.addons[name].namespace)
+      .filter((ns, i, all) => all.indexOf(ns) === i);
+    for (const ns of addonNamespaces) {
+      new ApiObject(this.bootstrapChart, `Namespace-${ns}`, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { [LABELS.partOf]: PART_OF, [LABELS.environment]: env } },
+      });
+    }
+    this.addons = addonNames.map((name) => {
+      const addon = config.addons[name];
+      return new PlatformAddon(this.platformChart, `Addon-${name}`, {
+        environment: env,
+        name,
+        namespace: argocdNs,
+        repoURL: addon.repoURL,
+        chart: addon.chart,
+        chartPath: addon.path,
+        revision: addon.revision,
+        destinationNamespace: addon.namespace,
+        destinationServer: config.destination.server,
+        values: addon.values,
+        clusterResources: addon.clusterResources,
+        namespaceResources: addon.namespaceResources,
+        syncPolicy: syncPolicy.with(
+          Object.fromEntries(Object.entries(addon.sync).filter(([, v]) => v !== undefined)),
+        ),
+        ignoreDifferences: addon.ignoreDifferences,
+        notifications: config.notifications.subscriptions,
+      });
+    });
+    // ---- End of add-ons. ----
 
     // Last, so the root's project sees every object the platform chart holds.
     this.root = new PlatformRoot(this.bootstrapChart, 'Root', {

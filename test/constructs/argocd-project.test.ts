@@ -103,6 +103,17 @@ describe('ArgoCdProject', () => {
     ]);
   });
 
+  it('answers whether a cluster-scoped kind is allowed', () => {
+    synthObjects((chart) => {
+      const p = new ArgoCdProject(chart, 'prod', {
+        ...base,
+        clusterResources: [{ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' }],
+      });
+      expect(p.allowsClusterKind('apiextensions.k8s.io', 'CustomResourceDefinition')).toBe(true);
+      expect(p.allowsClusterKind('', 'Namespace')).toBe(false);
+    });
+  });
+
   it('answers whether a destination is allowed', () => {
     synthObjects((chart) => {
       const p = new ArgoCdProject(chart, 'prod', base);
