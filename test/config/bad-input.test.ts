@@ -183,7 +183,8 @@ describe('converge synth: bad stack config', () => {
 
 describe('converge: bad command-line input', () => {
   it.each([
-    ['--env is missing', ['synth']],
+    ['--env is missing', ['validate']],
+    ['--out is given without --env', ['synth', '--out', 'somewhere']],
     ['an option is unknown', ['synth', '--env', 'dev', '--bogus']],
     ['the command is unknown', ['deploy']],
     ['the output format is unknown', ['validate', '--env', 'dev', '--output', 'xml']],
