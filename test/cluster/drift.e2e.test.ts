@@ -1,8 +1,11 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { CONVERGE_NAMESPACE, DRIFT_CONTROLLER_NAME } from '../../model/constants';
 import { HEAP_LIMIT_MB, kubeconfigWithToken, records, recordsFor, WatchProcess } from './drift-harness';
-import { kubectl, RESULTS_DIR, waitFor } from '../../tools/cluster/harness';
+import { BARE_REPO, KUBECONFIG, kubectl, RESULTS_DIR, ROOT, waitFor } from '../../tools/cluster/harness';
 import {
   converge,
   exposeService,
@@ -29,6 +32,77 @@ import {
  */
 
 useStagingDrift();
+
+describe('converge promote from the live staging', () => {
+  it("commits staging's tags and revision into prod on a new branch, gated on the real cluster", () => {
+    // GIVEN a clean clone of what Argo CD serves, staging Synced and Healthy at its main
+    const work = mkdtempSync(join(tmpdir(), 'converge-promote-'));
+    const git = (...args: string[]) =>
+      execFileSync(
+        'git',
+        [
+          '-C',
+          work,
+          '-c',
+          'user.name=e2e',
+          '-c',
+          'user.email=e2e@localhost',
+          '-c',
+          'commit.gpgsign=false',
+          ...args,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    try {
+      execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work]);
+      git('config', 'user.name', 'e2e');
+      git('config', 'user.email', 'e2e@localhost');
+      // WHEN staging is promoted to prod
+      const r = spawnSync(
+        'node',
+        [
+          join(ROOT, 'dist', 'cli', 'main.js'),
+          'promote',
+          '--from',
+          'staging',
+          '--to',
+          'prod',
+          '--stacks-dir',
+          join(work, 'stacks'),
+          '--kubeconfig',
+          KUBECONFIG,
+        ],
+        { cwd: work, encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const branch = /on branch (\S+)/.exec(r.stdout)![1];
+      // THEN the branch changes prod's stack file and rendered manifests only, and the checkout not at all
+      expect(git('status', '--porcelain')).toBe('');
+      expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
+      const files = git('diff', '--name-only', `main..${branch}`).split('\n');
+      expect(files).toContain('stacks/Pulumi.prod.yaml');
+      expect(files.every((f) => f === 'stacks/Pulumi.prod.yaml' || f.startsWith('manifests/prod/'))).toBe(
+        true,
+      );
+      // and in the stack file, exactly the copied tags and the revision
+      const changed = git('diff', '-U0', `main..${branch}`, '--', 'stacks/Pulumi.prod.yaml')
+        .split('\n')
+        .filter((l) => /^[-+] /.test(l))
+        .map(
+          (l) =>
+            l
+              .trim()
+              .replace(/^[-+]\s*/, '')
+              .split(':')[0],
+        );
+      expect(new Set(changed)).toEqual(new Set(['tag', 'revision']));
+      expect(git('log', '-1', '--format=%B', branch)).toMatch(/app-service image\.tag .+ → 1\.5\.0/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('drift handling by severity', () => {
   it('heals a scaled Deployment automatically (low)', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { synthesizeEnvironment } from '../../render/environment';
 import { percentile } from '../../model/statistics';
-import { release, revert } from '../../tools/cluster/releases';
+import { release, revert, serveStarterChart } from '../../tools/cluster/releases';
 import { KubeApiError, KubeClient } from '../../drift/kube/client';
 import {
   application,
@@ -47,12 +47,29 @@ const dev = synthesizeEnvironment('dev');
 const declared = dev.loaded.config;
 /** The commit the bootstrap points Argo CD at: dev's stack file, served locally, and its manifests. */
 let bootstrapCommit: string;
+let addonRepo: string;
 const latencies: Record<string, number[]> = { webhook: [], polling: [] };
 
 beforeAll(async () => {
   c = clients();
   ws = new PulumiWorkspace('dev');
-  bootstrapCommit = release('dev', { 'git.repoURL': GIT_URL }, 'dev: served by the local Git server');
+  // A third-party chart in a repo of its own, declared as an add-on: no hand-written project.
+  addonRepo = serveStarterChart('vendor-charts', 'web-starter');
+  bootstrapCommit = release(
+    'dev',
+    {
+      'git.repoURL': GIT_URL,
+      addons: {
+        'web-starter': {
+          repoURL: addonRepo,
+          path: 'charts/web-starter',
+          revision: 'main',
+          namespace: 'dev-addons',
+        },
+      },
+    },
+    'dev: served by the local Git server, with a vendor chart as an add-on',
+  );
   ws.writeConfig(fileOnServer(STACK_FILE));
   await ws.init();
 });
@@ -93,7 +110,7 @@ describe('a. pulumi up --stack dev bootstraps', () => {
     );
     const cm = await c.core.readNamespacedConfigMap({ name: 'argocd-cm', namespace: ARGOCD_NS });
     expect(cm.data?.['timeout.reconciliation']).toBe(declared.argocd.reconciliationTimeout);
-    for (const ns of ['dev-web', 'dev-ml'])
+    for (const ns of ['dev-web', 'dev-ml', 'dev-addons'])
       expect((await c.core.readNamespace({ name: ns })).status?.phase).toBe('Active');
     // One owner per object: the stack holds the root, never what the root applies.
     const exported = await ws.run(['stack', 'export']);
@@ -126,7 +143,7 @@ describe('a. pulumi up --stack dev bootstraps', () => {
     const r = convergeStatus('--revision', bootstrapCommit, '--wait', '300s');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    for (const name of ['dev-root', 'dev-app-service', 'dev-model-service'])
+    for (const name of ['dev-root', 'dev-app-service', 'dev-model-service', 'dev-addon-web-starter'])
       expect(r.stdout).toMatch(new RegExp(`^${name}\\b.*Synced.*Healthy`, 'm'));
   });
 
@@ -150,6 +167,22 @@ describe('b. Argo CD converges the services from Git', () => {
         destination: { server: 'https://kubernetes.default.svc' },
       });
     }
+  });
+
+  it('syncs a third-party chart declared as an add-on, in a project made from its declaration', async () => {
+    const ms = await settled(c, 'dev-addon-web-starter', 300_000);
+    console.log(`add-on dev-addon-web-starter Synced and Healthy ${(ms / 1000).toFixed(1)} s after checking`);
+    expect((await application(c, 'dev-addon-web-starter')).spec).toMatchObject({
+      project: 'dev-addon-web-starter',
+      destination: { namespace: 'dev-addons' },
+    });
+    const project = (await custom('appprojects', 'dev-addon-web-starter')) as {
+      spec: { sourceRepos: string[]; destinations: { namespace: string }[] };
+    };
+    expect(project.spec.sourceRepos).toEqual([addonRepo]);
+    expect(project.spec.destinations.map((d) => d.namespace)).toEqual(['dev-addons']);
+    const d = await c.apps.readNamespacedDeployment({ name: 'web-starter', namespace: 'dev-addons' });
+    expect(d.status?.availableReplicas).toBe(1);
   });
 
   it("deploys the environment's values: images, replicas, the model-service URL", async () => {
@@ -353,7 +386,7 @@ describe('a. pulumi destroy', () => {
 
     const destroy = await ws.run(['destroy', '--yes', '--skip-preview']);
     expectOk(destroy);
-    for (const ns of [ARGOCD_NS, 'dev-web', 'dev-ml']) {
+    for (const ns of [ARGOCD_NS, 'dev-web', 'dev-ml', 'dev-addons']) {
       await waitFor(
         `namespace ${ns} gone`,
         async () => {

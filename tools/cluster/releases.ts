@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { BARE_REPO, ROOT } from './harness';
+import { toolPath } from '../../render/tools';
+import { BARE_REPO, GIT_URL, ROOT } from './harness';
 
 export { BARE_REPO };
 
@@ -106,4 +107,44 @@ export function platformOnServer(env: string): Record<string, unknown> {
   return (parseDocument(text).toJSON() as { config: Record<string, Record<string, unknown>> }).config[
     'converge:platform'
   ];
+}
+
+/**
+ * A second repo on the Git server holding a third-party chart: Helm's own starter chart
+ * (`helm create`), as a platform team would keep a vendor's chart. Returns its URL; the chart is
+ * at `charts/<chart>` on main. Made once per control plane.
+ */
+export function serveStarterChart(repo: string, chart: string): string {
+  const bare = join(BARE_REPO, '..', `${repo}.git`);
+  const url = GIT_URL.replace(/converge\.git$/, `${repo}.git`);
+  if (existsSync(bare)) return url;
+  const env = withoutCluster();
+  const work = mkdtempSync(join(tmpdir(), 'converge-chart-'));
+  try {
+    const git = (...args: string[]) =>
+      execFileSync(
+        'git',
+        [
+          '-C',
+          work,
+          '-c',
+          'user.name=vendor',
+          '-c',
+          'user.email=vendor@localhost',
+          '-c',
+          'commit.gpgsign=false',
+          ...args,
+        ],
+        { env },
+      );
+    git('init', '--quiet', '--initial-branch', 'main');
+    execFileSync(toolPath('helm'), ['create', join(work, 'charts', chart)], { env, stdio: 'ignore' });
+    git('add', '--all');
+    git('commit', '--quiet', '-m', `${chart}: helm create`);
+    execFileSync('git', ['init', '--quiet', '--bare', bare], { env });
+    git('push', '--quiet', bare, 'main');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return url;
 }
