@@ -64,6 +64,15 @@ export const STEPS = Object.freeze([
     start: argocd.startRepoServer,
     ready: argocd.repoServerReady,
   }),
+  // Before the controllers: once it answers, server.secretkey (which the ApplicationSet webhook
+  // handler signs with) and the admin password exist.
+  proc('argocd-server', {
+    program: 'argocd',
+    ports: ['argocdServer', 'argocdServerMetrics'],
+    start: argocd.startArgocdServer,
+    ready: argocd.argocdServerReady,
+  }),
+  step('argocd-admin-password', { program: 'argocd', start: argocd.saveAdminPassword }),
   proc('application-controller', {
     program: 'argocd',
     ports: ['controllerMetrics'],

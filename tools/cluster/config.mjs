@@ -34,6 +34,8 @@ export const PORT_VARS = Object.freeze({
   redis: ['CONVERGE_REDIS_PORT', 26379],
   repoServer: ['CONVERGE_REPO_SERVER_PORT', 28081],
   repoServerMetrics: ['CONVERGE_REPO_SERVER_METRICS_PORT', 28084],
+  argocdServer: ['CONVERGE_ARGOCD_SERVER_PORT', 28080],
+  argocdServerMetrics: ['CONVERGE_ARGOCD_SERVER_METRICS_PORT', 28083],
   controllerMetrics: ['CONVERGE_ARGOCD_CONTROLLER_METRICS_PORT', 28082],
   appsetMetrics: ['CONVERGE_APPSET_METRICS_PORT', 28085],
   appsetProbe: ['CONVERGE_APPSET_PROBE_PORT', 28086],
@@ -109,9 +111,18 @@ export const paths = Object.freeze({
   gitBase: join(R, 'git'),
   bareRepo: join(R, 'git', 'converge.git'),
   argocd: join(R, 'argocd'),
+  // Read from argocd-initial-admin-secret once argocd-server made it; user `admin`.
+  argocdPassword: join(R, 'argocd-admin-password'),
+  // webhook.github.secret of argocd-secret: the post-receive hook signs its events with it.
+  webhookSecret: join(R, 'webhook-secret'),
+  pushHookLog: join(R, 'logs', 'post-receive.log'),
   starting: join(R, 'starting.json'), // the `up` that is starting this cluster, while it does
   savedLogs: join(CONFIG.resultsDir, 'logs-last'),
 });
 
 export const apiserverURL = `https://127.0.0.1:${CONFIG.ports.apiserver}`;
 export const gitURL = `git://127.0.0.1:${CONFIG.ports.git}/converge.git`;
+/** argocd-server, plaintext on loopback: what `argocd login` takes (with --plaintext). */
+export const argocdServerAddress = `127.0.0.1:${CONFIG.ports.argocdServer}`;
+export const argocdServerURL = `http://${argocdServerAddress}`;
+export const webhookURL = `${argocdServerURL}/api/webhook`;

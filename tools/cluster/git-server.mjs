@@ -1,12 +1,14 @@
 // The Git server Argo CD fetches charts from: a bare clone of this repo (or CONVERGE_GIT_SOURCE)
-// behind `git daemon`, which accepts pushes; and `git-sync`, which brings the checkout's branches
-// to it without ever overwriting commits made in the served repo.
+// behind `git daemon`, which accepts pushes and tells argocd-server about each (push-hook.mjs);
+// and `git-sync`, which brings the checkout's branches to it without ever overwriting commits
+// made in the served repo.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, CONFIG, gitURL, paths } from './config.mjs';
+import { CLI, CONFIG, gitURL, paths, webhookURL } from './config.mjs';
 import { tcpProbe } from './probes.mjs';
+import { installHook } from './push-hook.mjs';
 import { spawnComponent, StartError } from './processes.mjs';
 
 /** git, failing with its stderr unless { check: false }. */
@@ -32,6 +34,14 @@ export function startGitServer() {
     }
     git(paths.bareRepo, ['config', 'daemon.receivepack', 'true']); // tests push over git:// too
   }
+  // Every start: a restart with other ports or another checkout rewrites where the hook points.
+  installHook(paths.bareRepo, {
+    node: process.execPath,
+    webhookURL,
+    secretFile: paths.webhookSecret,
+    repoURL: gitURL,
+    log: paths.pushHookLog,
+  });
   // `git` runs git-daemon as a child; stopping the process group covers both.
   spawnComponent(
     'git-daemon',

@@ -90,6 +90,21 @@ export async function readConfigMapData(namespace, name) {
   }
 }
 
+/** A Secret's data, decoded from base64, or null when the Secret does not exist. */
+export async function readSecretData(namespace, name) {
+  try {
+    const secret = await request(`read Secret ${namespace}/${name}`, () =>
+      kube().core.readNamespacedSecret({ name, namespace }),
+    );
+    return Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+  } catch (err) {
+    if (err.cause instanceof ApiException && err.cause.code === 404) return null;
+    throw err;
+  }
+}
+
 const isTrue = (conditions, type) => (conditions ?? []).some((c) => c.type === type && c.status === 'True');
 
 /** True once the CustomResourceDefinition is Established (its API is served). */

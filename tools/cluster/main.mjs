@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Local control plane for the end-to-end suite, as plain processes (no containers, no kubelet):
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (fake nodes that run Pods),
-// redis, Argo CD (repo-server, application-controller, applicationset-controller, notifications)
-// and a `git daemon` serving a bare clone of this repo, so Argo CD fetches charts/ over git.
+// redis, Argo CD (repo-server, argocd-server, application-controller, applicationset-controller,
+// notifications) and a `git daemon` serving a bare clone of this repo, so Argo CD fetches charts/
+// over git; its post-receive hook posts each push to argocd-server's webhook.
 //
 //   node tools/cluster/main.mjs up [--core]     start everything, wait until each part is ready
 //                                              (--core: Kubernetes and kwok only, no redis/git/Argo CD)
@@ -16,18 +17,35 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { toolsBinDir } from '../paths.mjs';
-import { apiserverURL, CLI, CONFIG, fail, gitURL, paths } from './config.mjs';
+import {
+  apiserverURL,
+  argocdServerAddress,
+  argocdServerURL,
+  CLI,
+  CONFIG,
+  fail,
+  gitURL,
+  paths,
+  webhookURL,
+} from './config.mjs';
 import { GitSyncConflict, syncBranches } from './git-server.mjs';
 import { KubeError } from './kube.mjs';
 import { down, restart, up } from './lifecycle.mjs';
 import { alive, readPids, ReadyError, StartError } from './processes.mjs';
+
+/** How to log in with the argocd CLI; the password stays in its file. */
+const loginCommand = () =>
+  `argocd login ${argocdServerAddress} --plaintext --username admin --password "$(cat ${paths.argocdPassword})"`;
 
 function printUsage(core) {
   const argocd = core
     ? ''
     : `
   Git server   ${gitURL}   (bare clone of ${CONFIG.gitSource}; charts at path charts/...)
-  Argo CD      namespace ${CONFIG.argocdNamespace}; repo URL for Applications: ${gitURL}`;
+  Argo CD      namespace ${CONFIG.argocdNamespace}; repo URL for Applications: ${gitURL}
+  Argo CD API  ${argocdServerURL}   (plaintext; user admin, password in ${paths.argocdPassword})
+               ${loginCommand()}
+  Webhook      ${webhookURL}   (the Git server's post-receive hook posts each push here)`;
   console.log(`
   export KUBECONFIG=${paths.kubeconfig}
   export PATH=${toolsBinDir()}:$PATH
@@ -62,6 +80,8 @@ function status() {
     );
   }
   console.log(`\nKUBECONFIG=${paths.kubeconfig}\ngit: ${gitURL}`);
+  if (pids['argocd-server'])
+    console.log(`argocd-server: ${argocdServerURL} (webhook ${webhookURL})\nargocd login: ${loginCommand()}`);
   return dead ? 1 : 0;
 }
 
@@ -80,6 +100,8 @@ function printEnv() {
   console.log(
     `export KUBECONFIG=${paths.kubeconfig}\nexport PATH=${toolsBinDir()}:$PATH\nexport CONVERGE_GIT_URL=${gitURL}`,
   );
+  // The argocd CLI's own variables: its default server, reached without TLS.
+  console.log(`export ARGOCD_SERVER=${argocdServerAddress}\nexport ARGOCD_OPTS=--plaintext`);
   return 0;
 }
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { toolPath } from '../../render/tools';
-import { BARE_REPO, GIT_URL, ROOT } from './harness';
+import { performance } from 'node:perf_hooks';
+import { BARE_REPO, Clients, GIT_URL, ROOT, waitFor } from './harness';
 
 export { BARE_REPO };
 
@@ -147,4 +148,84 @@ export function serveStarterChart(repo: string, chart: string): string {
     rmSync(work, { recursive: true, force: true });
   }
   return url;
+}
+
+/** What dev's cluster runs of the values a release changes. */
+export interface Observed {
+  readonly image: string;
+  readonly modelReplicas: number;
+  readonly weight: number;
+}
+
+export const sameObserved = (a: Observed, b: Observed) =>
+  a.image === b.image && a.modelReplicas === b.modelReplicas && a.weight === b.weight;
+
+export async function observeDev(c: Clients): Promise<Observed> {
+  const app = await c.apps.readNamespacedDeployment({ name: 'app-service', namespace: 'dev-web' });
+  const model = await c.apps.readNamespacedDeployment({ name: 'model-service', namespace: 'dev-ml' });
+  const vs = (await c.custom.getNamespacedCustomObject({
+    group: 'networking.istio.io',
+    version: 'v1',
+    namespace: 'dev-web',
+    plural: 'virtualservices',
+    name: 'app-service',
+  })) as { spec: { http: { name: string; route: { destination: { subset: string }; weight: number }[] }[] } };
+  const weighted = vs.spec.http.find((h) => h.name === 'weighted')!;
+  return {
+    image: app.spec?.template.spec?.containers[0].image ?? '',
+    modelReplicas: model.spec?.replicas ?? -1,
+    weight: weighted.route.find((r) => r.destination.subset === 'canary')?.weight ?? -1,
+  };
+}
+
+export interface TimedReleases {
+  /** Push (or land) → every changed value running, per commit, in ms. */
+  readonly latencies: number[];
+  readonly last: { readonly commit: string; readonly before: Observed; readonly after: Observed };
+}
+
+/**
+ * `count` dev releases, each changing app-service's image tag, model-service's replicas and
+ * app-service's canary weight; each waits until the cluster runs all three. With `webhook: false`
+ * Argo CD learns of a commit only when it polls.
+ */
+export async function timedReleases(
+  c: Clients,
+  label: string,
+  count: number,
+  { webhook = true, timeoutMs = 600_000 }: ReleaseOptions & { timeoutMs?: number } = {},
+): Promise<TimedReleases> {
+  const latencies: number[] = [];
+  let last: TimedReleases['last'] | undefined;
+  for (let i = 1; i <= count; i++) {
+    const before = await observeDev(c);
+    const tag = `1.5.1-${label}.${i}`;
+    const after: Observed = {
+      image: `ghcr.io/example-org/app-service:${tag}`,
+      modelReplicas: before.modelReplicas === 1 ? 2 : 1,
+      weight: before.weight === 30 ? 40 : 30,
+    };
+    const started = performance.now();
+    const commit = release(
+      'dev',
+      {
+        'services.app-service.image.tag': tag,
+        'services.model-service.replicas': after.modelReplicas,
+        'services.app-service.canary.weight': after.weight,
+      },
+      `dev: app-service ${tag}, model-service x${after.modelReplicas}, canary ${after.weight}%`,
+      { webhook },
+    );
+    await waitFor(
+      `commit ${commit.slice(0, 7)} running`,
+      async () => sameObserved(await observeDev(c), after),
+      {
+        timeoutMs,
+        intervalMs: 100,
+      },
+    );
+    latencies.push(performance.now() - started);
+    last = { commit, before, after };
+  }
+  return { latencies, last: last! };
 }

@@ -58,6 +58,13 @@ test('bootstrap steps sit where they are needed: kubeconfig after the API server
   assert.ok(at('kube-apiserver') < at('kubeconfig') && at('kubeconfig') < at('kube-controller-manager'));
   assert.ok(at('kwok') < at('kwok-nodes'));
   assert.ok(at('argocd-crds') < at('argocd-config') && at('argocd-config') < at('repo-server'));
+  // argocd-server makes server.secretkey before the controllers start, and needs redis and
+  // repo-server; its admin password is read once it runs.
+  assert.ok(at('redis') < at('argocd-server') && at('repo-server') < at('argocd-server'));
+  assert.ok(at('argocd-config') < at('argocd-server'), 'the webhook secret is set before it starts');
+  for (const c of ['application-controller', 'applicationset-controller', 'notifications'])
+    assert.ok(at('argocd-server') < at(c), c);
+  assert.equal(at('argocd-admin-password'), at('argocd-server') + 1);
 });
 
 test('stopOrder is the reverse of the list; names it does not know stop first', () => {
