@@ -1,6 +1,7 @@
-// `npm run bench:cluster`: the dev stack on the local control plane. Prints `pulumi up` times and
-// self-heal times (detect, restore) under the platform's settings and under Argo CD's defaults,
-// side by side. Figures only: nothing here passes or fails on time.
+// `npm run bench:cluster`: the dev stack on the local control plane. Prints the bootstrap's
+// `pulumi up` times, commit → cluster latency with the webhook and with polling only, and self-heal
+// times (detect, restore) under the platform's settings and under Argo CD's defaults, side by side.
+// Figures only: nothing here passes or fails on time.
 import { join } from 'node:path';
 import { formatTable } from '../model/text';
 import {
@@ -9,6 +10,7 @@ import {
   Clients,
   devGitState,
   fileOnServer,
+  GIT_URL,
   patchApplication,
   PulumiWorkspace,
   restartArgoCdController,
@@ -16,9 +18,11 @@ import {
 } from '../tools/cluster/harness';
 import { devScenarios, DriftScenario, measure, settled } from '../tools/cluster/self-heal';
 import { median, percentile } from '../model/statistics';
+import { platformOnServer, release, timedReleases } from '../tools/cluster/releases';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 6);
+const COMMITS = Number(process.env.BENCH_COMMITS ?? 10);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 /** Argo CD's own defaults, as the controller uses them when nothing is configured. */
@@ -97,12 +101,22 @@ async function main() {
   const c = clients();
   const ws = new PulumiWorkspace('dev');
   try {
+    // The root Application pulls dev from the Git server: commit dev pointed there, with its manifests.
+    if ((platformOnServer('dev').git as { repoURL?: string } | undefined)?.repoURL !== GIT_URL)
+      release('dev', { 'git.repoURL': GIT_URL }, 'dev: served by the local Git server');
     ws.writeConfig(fileOnServer('stacks/Pulumi.dev.yaml'));
     await ws.init();
     const upMs = await upOrThrow(ws, []);
     const noop: number[] = [];
     for (let i = 0; i < 3; i++) noop.push(await upOrThrow(ws, ['--expect-no-changes']));
-    for (const app of ['dev-app-service', 'dev-model-service']) await settled(c, app, 600_000);
+    restartArgoCdController({});
+    for (const app of ['dev-root', 'dev-app-service', 'dev-model-service']) await settled(c, app, 600_000);
+
+    process.stderr.write(
+      `\nCommit -> cluster, ${COMMITS} commits with the webhook, then ${COMMITS} polling only\n`,
+    );
+    const webhook = (await timedReleases(c, 'bench-webhook', COMMITS)).latencies;
+    const polling = (await timedReleases(c, 'bench-polling', COMMITS, { webhook: false })).latencies;
 
     const scenarios = devScenarios(devGitState());
     const results: Record<'platform' | 'defaults', { isolated: Map<string, Row>; repeated: number[] }> =
@@ -124,7 +138,29 @@ async function main() {
     restartArgoCdController({});
 
     console.log(
-      `\npulumi up --stack dev from empty: ${s(upMs)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,
+      `\npulumi up --stack dev (bootstrap) from empty: ${s(upMs)} s; no-op pulumi up: median ${s(median(noop))} s over ${noop.length} runs`,
+    );
+    console.log(
+      `\nCommit -> cluster (image tag, replicas and a canary weight in Pulumi.dev.yaml, rendered, pushed; no pulumi up):`,
+    );
+    console.log(
+      formatTable(
+        ['PATH', 'COMMITS', 'p50 s', 'p95 s', 'min s', 'max s'],
+        [
+          ['webhook (post-receive -> argocd-server)', webhook],
+          ['polling only', polling],
+        ].map(([label, xs]) => {
+          const v = xs as number[];
+          return [
+            label as string,
+            String(v.length),
+            s(median(v)),
+            s(percentile(v, 95)),
+            s(Math.min(...v)),
+            s(Math.max(...v)),
+          ];
+        }),
+      ),
     );
     console.log(
       `\nSelf-heal, ${TRIALS} isolated trials per scenario (seconds; each trial starts with Argo CD's backoff reset):`,
