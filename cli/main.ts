@@ -232,7 +232,7 @@ export function buildProgram(): Command {
 
   program.addHelpText(
     'after',
-    '\nExit codes: 0 success, 1 violations (validate) or low drift, 3 medium drift, 4 high drift, 2 bad input.\nDocs: README.md ("Config reference").',
+    '\nExit codes: 0 success, 1 violations (validate), stale manifests (synth --check), not yet Synced and Healthy (status) or low drift, 3 medium drift, 4 high drift, 2 bad input.\nDocs: README.md ("Config reference").',
   );
   return program;
 }

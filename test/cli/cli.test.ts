@@ -23,9 +23,10 @@ describe('converge (built CLI)', () => {
 
   it('lists every command in the top-level help', () => {
     const help = converge('--help').stdout;
-    for (const command of ['synth', 'validate']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['synth', 'validate', 'status', 'promote'])
+      expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     expect(help).toContain(
-      'Exit codes: 0 success, 1 violations (validate) or low drift, 3 medium drift, 4 high drift, 2 bad input.',
+      'Exit codes: 0 success, 1 violations (validate), stale manifests (synth --check), not yet Synced and Healthy (status) or low drift, 3 medium drift, 4 high drift, 2 bad input.',
     );
   });
 
