@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -139,6 +139,7 @@ export function serveStarterChart(repo: string, chart: string): string {
         { env },
       );
     git('init', '--quiet', '--initial-branch', 'main');
+    mkdirSync(join(work, 'charts'));
     execFileSync(toolPath('helm'), ['create', join(work, 'charts', chart)], { env, stdio: 'ignore' });
     git('add', '--all');
     git('commit', '--quiet', '-m', `${chart}: helm create`);
