@@ -1,6 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { toolsBinDir } from '../../render/tools';
 import { synthesizeEnvironment } from '../../render/environment';
 import {
   observeDev,
@@ -24,6 +26,7 @@ import {
   KUBECONFIG,
   kubeConfig,
   ROOT,
+  RUN_DIR,
   PulumiWorkspace,
   refresh,
   restartArgoCdController,
@@ -264,6 +267,25 @@ describe('b. Argo CD converges the services from Git', () => {
       revert(broken);
     }
     await settled(c, 'dev-app-service');
+  });
+
+  it("answers on argocd-server's API: argocd login with the CLI, then the root Application", () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'converge-argocd-')), 'config');
+    const server = `127.0.0.1:${process.env.CONVERGE_ARGOCD_SERVER_PORT ?? 28080}`;
+    const argocd = (...args: string[]) =>
+      execFileSync(join(toolsBinDir(), 'argocd'), [...args, '--config', config], { encoding: 'utf8' });
+    const password = readFileSync(join(RUN_DIR, 'argocd-admin-password'), 'utf8').trim();
+    try {
+      argocd('login', server, '--plaintext', '--username', 'admin', '--password', password);
+      const root = JSON.parse(argocd('app', 'get', 'argocd/dev-root', '-o', 'json')) as {
+        status: { sync: { status: string }; health: { status: string } };
+      };
+      expect(root.status.sync.status).toBe('Synced');
+      expect(root.status.health.status).toBe('Healthy');
+      expect(argocd('app', 'list', '-o', 'name')).toMatch(/argocd\/dev-app-service/);
+    } finally {
+      rmSync(dirname(config), { recursive: true, force: true });
+    }
   });
 
   it('deploys a chart commit through Argo CD alone', async () => {
