@@ -1,6 +1,13 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IN_CLUSTER_SERVER, LABELS, PART_OF } from '../../model/constants';
+import {
+  ANNOTATIONS,
+  IN_CLUSTER_SERVER,
+  LABELS,
+  PART_OF,
+  RESOURCES_FINALIZER,
+  SYNC_WAVES,
+} from '../../model/constants';
 import { compareCodeUnits } from '../../model/text';
 import { GroupKind, isClusterScoped } from '../../model/objects';
 import { isDnsLabel, validate } from '../../model/validators';
@@ -39,6 +46,7 @@ export class PlatformRoot extends Construct {
     this.name = validate('name', `${env}-root`, isDnsLabel);
     const server = props.destinationServer ?? IN_CLUSTER_SERVER;
     const owned = ownedKinds(props.owned);
+    orderForSyncAndDeletion(props.owned);
     this.project = new ArgoCdProject(this, 'Project', {
       name: `${env}-platform`,
       namespace: props.namespace,
@@ -54,7 +62,7 @@ export class PlatformRoot extends Construct {
         namespace: props.namespace,
         labels: { [LABELS.partOf]: PART_OF, [LABELS.environment]: env },
         // Deleting the root (pulumi destroy) removes what it applied, not just the pointer.
-        finalizers: ['resources-finalizer.argocd.argoproj.io'],
+        finalizers: [RESOURCES_FINALIZER],
       },
       spec: {
         project: this.project.name,
@@ -74,6 +82,20 @@ export class PlatformRoot extends Construct {
       },
     });
   }
+}
+
+/** Kinds others depend on: an Application needs its project, a custom resource its CRD. */
+const FOUNDATION_KINDS = new Set(['AppProject', 'CustomResourceDefinition']);
+
+/**
+ * Argo CD applies an Application's objects in sync-wave order and deletes them in reverse, a wave
+ * at a time. Projects and CRDs go first, so they exist before what uses them, and are deleted
+ * last: a project deleted before its Applications leaves them unable to finalize, and the root's
+ * cascading delete (pulumi destroy) would never end.
+ */
+function orderForSyncAndDeletion(chart: Chart): void {
+  for (const obj of chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject))
+    if (FOUNDATION_KINDS.has(obj.kind)) obj.metadata.addAnnotation(ANNOTATIONS.syncWave, SYNC_WAVES.config);
 }
 
 /** The namespaces, namespaced kinds and cluster-scoped kinds of a chart's objects, sorted. */
