@@ -1,10 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
+import { Document, isScalar, parseDocument, Scalar } from 'yaml';
 import { Environment, PLATFORM_CONFIG_KEY } from '../model/constants';
 import { ConfigError } from '../model/errors';
-import { displayPath, LoadedStackConfig, parseStackConfig, yamlLineLocator } from './stack-file';
+import {
+  displayPath,
+  LoadedStackConfig,
+  parseStackConfig,
+  parseStackDocument,
+  yamlLineLocator,
+} from './stack-file';
 
 /*
  * Edits of a stack file that a person still recognizes as theirs: the values change, every comment,
@@ -41,14 +47,7 @@ export function readStackText(env: Environment, dir: string): StackText {
       `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another environment`,
     ]);
   const text = readFileSync(path, 'utf8');
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const line = counter.linePos(err.pos[0]).line;
-    throw new ConfigError([`${file}:${line}: not valid YAML: ${err.message.split('\n')[0]}; fix the syntax`]);
-  }
-  return { path, file, text, doc };
+  return { path, file, text, doc: parseStackDocument(text, file).doc };
 }
 
 /** The plain value at a key path under `converge:platform`, or undefined when the file has none. */

@@ -103,8 +103,8 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
   return stackConfigFromText(env, readFileSync(path, 'utf8'), file);
 }
 
-/** Parses a stack file's text (read from disk, or from Git at a commit); `file` names it in errors. */
-export function stackConfigFromText(env: string, text: string, file: string): LoadedStackConfig {
+/** A stack file's YAML document with its line counter; a syntax error is one line naming `file`. */
+export function parseStackDocument(text: string, file: string): { doc: Document; counter: LineCounter } {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
   if (doc.errors.length > 0) {
@@ -112,6 +112,12 @@ export function stackConfigFromText(env: string, text: string, file: string): Lo
     const line = counter.linePos(err.pos[0]).line;
     throw new ConfigError([`${file}:${line}: not valid YAML: ${err.message.split('\n')[0]}; fix the syntax`]);
   }
+  return { doc, counter };
+}
+
+/** Parses a stack file's text (read from disk, or from Git at a commit); `file` names it in errors. */
+export function stackConfigFromText(env: string, text: string, file: string): LoadedStackConfig {
+  const { doc, counter } = parseStackDocument(text, file);
   const raw = (doc.toJSON() as { config?: Record<string, unknown> } | null)?.config?.[PLATFORM_CONFIG_KEY];
   const lineOf = lineLocator(doc, counter, ['config', PLATFORM_CONFIG_KEY]);
   return parseStackConfig(raw, { file, lineOf, environment: env, declaredBy: 'file' });

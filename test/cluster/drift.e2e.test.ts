@@ -21,6 +21,7 @@ import {
   waitRecord,
   Workload,
 } from './staging-drift';
+import { gitIn } from '../../tools/cluster/releases';
 
 /*
  * Severity-aware drift handling on the real control plane, with the staging policy (Converge's
@@ -37,24 +38,10 @@ describe('converge promote from the live staging', () => {
   it("commits staging's tags and revision into prod on a new branch, gated on the real cluster", () => {
     // GIVEN a clean clone of what Argo CD serves, staging Synced and Healthy at its main
     const work = mkdtempSync(join(tmpdir(), 'converge-promote-'));
-    const git = (...args: string[]) =>
-      execFileSync(
-        'git',
-        [
-          '-C',
-          work,
-          '-c',
-          'user.name=e2e',
-          '-c',
-          'user.email=e2e@localhost',
-          '-c',
-          'commit.gpgsign=false',
-          ...args,
-        ],
-        { encoding: 'utf8' },
-      ).trim();
+    const git = gitIn(work, 'e2e');
     try {
       execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work]);
+      // promote commits with the repo's own identity, as on a developer's machine
       git('config', 'user.name', 'e2e');
       git('config', 'user.email', 'e2e@localhost');
       // WHEN staging is promoted to prod

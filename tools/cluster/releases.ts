@@ -33,6 +33,26 @@ export interface ReleaseOptions {
   readonly webhook?: boolean;
 }
 
+/** git in `dir` as `who`, needing no Git identity or signing setup on the machine. */
+export function gitIn(dir: string, who: string, env: NodeJS.ProcessEnv = process.env) {
+  return (...args: string[]): string =>
+    execFileSync(
+      'git',
+      [
+        '-C',
+        dir,
+        '-c',
+        `user.name=${who}`,
+        '-c',
+        `user.email=${who.replace(/\W+/g, '-')}@localhost`,
+        '-c',
+        'commit.gpgsign=false',
+        ...args,
+      ],
+      { encoding: 'utf8', env },
+    ).trim();
+}
+
 /** Runs `fn` in a fresh clone of the Git server's main branch and lands what it committed. */
 function inClone<T>(
   fn: (git: (...args: string[]) => string, work: string) => T,
@@ -40,22 +60,7 @@ function inClone<T>(
 ): T {
   const work = mkdtempSync(join(tmpdir(), 'converge-release-'));
   const env = withoutCluster();
-  const git = (...args: string[]) =>
-    execFileSync(
-      'git',
-      [
-        '-C',
-        work,
-        '-c',
-        'user.name=converge e2e',
-        '-c',
-        'user.email=e2e@converge.local',
-        '-c',
-        'commit.gpgsign=false',
-        ...args,
-      ],
-      { encoding: 'utf8', env },
-    ).trim();
+  const git = gitIn(work, 'converge e2e', env);
   try {
     execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work], { env });
     const result = fn(git, work);
@@ -122,22 +127,7 @@ export function serveStarterChart(repo: string, chart: string): string {
   const env = withoutCluster();
   const work = mkdtempSync(join(tmpdir(), 'converge-chart-'));
   try {
-    const git = (...args: string[]) =>
-      execFileSync(
-        'git',
-        [
-          '-C',
-          work,
-          '-c',
-          'user.name=vendor',
-          '-c',
-          'user.email=vendor@localhost',
-          '-c',
-          'commit.gpgsign=false',
-          ...args,
-        ],
-        { env },
-      );
+    const git = gitIn(work, 'vendor', env);
     git('init', '--quiet', '--initial-branch', 'main');
     mkdirSync(join(work, 'charts'));
     execFileSync(toolPath('helm'), ['create', join(work, 'charts', chart)], { env, stdio: 'ignore' });
