@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { isKubernetesNamespace } from '../model/constants';
-import { Check, isDnsLabel, isGitRepoUrl, isNonEmptyString, isRepoPath } from '../model/validators';
+import {
+  isDnsLabel,
+  isGitRepoUrl,
+  isHelmChartName,
+  isHelmRepoUrl,
+  isNonEmptyString,
+  isRepoPath,
+  isRevision,
+} from '../model/validators';
 import { checked } from './checked';
 
 /*
@@ -8,32 +16,6 @@ import { checked } from './checked';
  * (a mesh, cert-manager, monitoring). Each becomes an Application in an AppProject of its own that
  * allows exactly the add-on's repo, its namespace and the cluster-scoped kinds it declares.
  */
-
-/*
- * Pure checks of Helm sources, shared with HelmApplication so the construct and the stack file
- * accept the same values. (They would sit with the other shared validators in model/validators.ts.)
- */
-
-const HELM_REPO_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
-const HELM_CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** A Helm chart repository, as Argo CD reads one: an https URL, never a wildcard. */
-export const isHelmRepoUrl: Check<string> = (value) =>
-  typeof value === 'string' && HELM_REPO_URL.test(value) && !value.includes('*')
-    ? undefined
-    : "it must be the https URL of a Helm chart repository, e.g. \"https://istio-release.storage.googleapis.com/charts\"; for a chart in Git, set the chart's folder under 'path' instead of 'chart'";
-
-/** A chart's name in a Helm repository, such as "base": one name, no folder. */
-export const isHelmChartName: Check<string> = (value) =>
-  typeof value === 'string' && HELM_CHART_NAME.test(value)
-    ? undefined
-    : 'it must be the name of a chart in the Helm repo, e.g. "base"; a chart folder in a Git repo goes under \'path\'';
-
-/** A chart version or a Git branch, tag or commit: what Argo CD takes as `targetRevision`. */
-export const isRevision: Check<string> = (value) =>
-  typeof value === 'string' && /^\S+$/.test(value)
-    ? undefined
-    : 'it must be a chart version such as "1.24.3", or a Git branch, tag or commit; write it without spaces';
 
 const addonRepoUrl = checked(z.string(), (v) =>
   v.includes('*')

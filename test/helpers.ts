@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { KubeObject } from '../model/objects';
@@ -20,3 +21,22 @@ export function only(objects: readonly KubeObject[], kind: string): KubeObject {
 }
 
 export type Scope = Construct;
+
+/**
+ * Writes a kubeconfig whose server is port 1 on loopback, where nothing listens, so every
+ * connection is refused at once. Returns its path.
+ */
+export function unreachableKubeconfig(path: string): string {
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: local, cluster: {server: "https://127.0.0.1:1"}}]',
+      'users: [{name: me, user: {token: t}}]',
+      'contexts: [{name: local, context: {cluster: local, user: me}}]',
+      'current-context: local',
+    ].join('\n'),
+  );
+  return path;
+}

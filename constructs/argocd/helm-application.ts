@@ -9,12 +9,19 @@ import {
   RESOURCES_FINALIZER,
 } from '../../model/constants';
 import { Application, ApplicationSpec, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
-import { isDnsLabel, isDnsSubdomain, isGitRepoUrl, isRepoPath, validate } from '../../model/validators';
+import {
+  isDnsLabel,
+  isDnsSubdomain,
+  isGitRepoUrl,
+  isHelmChartName,
+  isHelmRepoUrl,
+  isRepoPath,
+  validate,
+} from '../../model/validators';
 import { ValidationError } from '../../model/errors';
 import { NotificationSubscription } from '../../model/notifications';
 import { notificationAnnotations } from './notifications';
 import { SyncPolicy } from '../../model/sync-policy';
-import { isHelmChartName, isHelmRepoUrl } from '../../config/addons-schema';
 import { ArgoCdProject } from './argocd-project';
 
 /** Fields of live objects Argo CD should not compare (and, with RespectIgnoreDifferences, not sync). */

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot } from '../../render/cache';
+import { unreachableKubeconfig } from '../helpers';
 
 /*
  * The commands that talk to a cluster (drift, watch, approve, reject) with a kubeconfig, context,
@@ -20,17 +21,7 @@ describe('converge against a cluster it cannot use', () => {
     dir = mkdtempSync(join(tmpdir(), 'converge-access-'));
     unreachable = join(dir, 'kubeconfig');
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    writeFileSync(
-      unreachable,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: local, cluster: {server: "https://127.0.0.1:1"}}]',
-        'users: [{name: me, user: {token: t}}]',
-        'contexts: [{name: local, context: {cluster: local, user: me}}]',
-        'current-context: local',
-      ].join('\n'),
-    );
+    unreachableKubeconfig(unreachable);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -9,6 +9,7 @@ import { KubeClient } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { loadStackConfig } from '../../config/stack-file';
 import { LABELS } from '../../model/constants';
+import { unreachableKubeconfig } from '../helpers';
 
 /*
  * `converge status` in-process against a fake API server on loopback that serves Argo CD's
@@ -287,17 +288,7 @@ describe('converge status with bad input: one line, exit 2, before any request',
 
   it('fails when the cluster cannot be reached, naming the server', async () => {
     const unreachable = join(dir, 'unreachable');
-    writeFileSync(
-      unreachable,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: local, cluster: {server: "https://127.0.0.1:1"}}]',
-        'users: [{name: me, user: {token: t}}]',
-        'contexts: [{name: local, context: {cluster: local, user: me}}]',
-        'current-context: local',
-      ].join('\n'),
-    );
+    unreachableKubeconfig(unreachable);
     const line =
       'converge: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED); check --kubeconfig and --context, or start the cluster';
     oneLine(await status('--kubeconfig', unreachable), line);
