@@ -46,6 +46,8 @@ export interface GateRequest {
   readonly argocdNamespace: string;
   /** The source's git.revision resolved to a full commit id in the repo. */
   readonly revision: string;
+  /** The source's git.repoURL, whose Applications must be at that commit. */
+  readonly repoURL: string;
 }
 
 export type PromotionGate = (request: GateRequest) => Promise<GateResult>;
@@ -84,6 +86,7 @@ function clusterGate(options: PromoteOptions): PromotionGate {
       request.argocdNamespace,
       request.environment,
       request.revision,
+      request.repoURL,
     );
 }
 
@@ -147,6 +150,7 @@ export async function promote(options: PromoteOptions): Promise<number> {
     environment: from,
     argocdNamespace,
     revision,
+    repoURL: String(platformValue(source.doc, ['git', 'repoURL'])),
   });
   if (!gate.ok)
     throw new ConvergeError(

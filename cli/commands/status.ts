@@ -48,6 +48,8 @@ export async function checkEnvironment(
   argocdNamespace: string,
   environment: string,
   revision?: string,
+  /** The repo `revision` is a commit of (the stack file's git.repoURL). @default any source */
+  repoURL?: string,
 ): Promise<GateResult> {
   if (revision !== undefined) checkRevision(revision);
   const apps = await environmentApplications(client, argocdNamespace, environment);
@@ -58,7 +60,7 @@ export async function checkEnvironment(
         `the cluster does not serve Argo CD Applications (argoproj.io/v1alpha1), so Argo CD is not installed; bootstrap the environment with \`pulumi up --stack ${environment}\`, or check the kubeconfig context`,
       ],
     };
-  return evaluateApplications(apps, { environment, namespace: argocdNamespace, revision });
+  return evaluateApplications(apps, { environment, namespace: argocdNamespace, revision, repoURL });
 }
 
 /** A cluster error worth another try while waiting: no answer, throttled, or the server's own fault. */
@@ -84,7 +86,13 @@ export async function status(options: StatusOptions): Promise<number> {
   for (;;) {
     checks++;
     try {
-      result = await checkEnvironment(client, config.argocd.namespace, config.environment, options.revision);
+      result = await checkEnvironment(
+        client,
+        config.argocd.namespace,
+        config.environment,
+        options.revision,
+        config.git.repoURL,
+      );
     } catch (err) {
       // Without --wait, or once the time is up, an unreachable cluster is the answer (exit 2).
       if (!transient(err) || Date.now() >= deadline) throw err;

@@ -8,6 +8,10 @@ import { LABELS } from '../../model/constants';
 /** The parts of an Argo CD Application the gate reads. */
 export interface ArgoApplication {
   readonly metadata: { readonly name: string };
+  readonly spec?: {
+    readonly source?: { readonly repoURL?: string };
+    readonly sources?: readonly { readonly repoURL?: string }[];
+  };
   readonly status?: {
     readonly sync?: { readonly status?: string; readonly revision?: string; readonly revisions?: string[] };
     readonly health?: { readonly status?: string; readonly message?: string };
@@ -46,6 +50,19 @@ function revisionsOf(app: ArgoApplication): string[] {
   return sync?.revision ? [sync.revision] : [];
 }
 
+/**
+ * The revisions of an Application's sources in `repoURL`, which a commit of that repo can name;
+ * all its revisions when no repo is given. A source in another repo (an add-on's vendor chart) is
+ * at a commit of its own.
+ */
+function revisionsIn(app: ArgoApplication, repoURL: string | undefined): string[] {
+  const all = revisionsOf(app);
+  if (repoURL === undefined) return all;
+  const sources = app.spec?.sources?.length ? app.spec.sources : app.spec?.source ? [app.spec.source] : [];
+  if (!sources.some((src) => src.repoURL)) return all;
+  return all.filter((_, i) => sources[i]?.repoURL === repoURL);
+}
+
 function short(message: string): string {
   const one = message.replace(/\s+/g, ' ').trim();
   return one.length > MESSAGE_MAX ? `${one.slice(0, MESSAGE_MAX - 3)}...` : one;
@@ -66,11 +83,17 @@ function messagesOf(app: ArgoApplication): string[] {
 
 /**
  * One check of an environment's Applications. Each passes when Synced and Healthy with no operation
- * running, and, when `revision` is given, when one of its revisions is that commit.
+ * running, and, when `revision` is given, when its sources in `repoURL` are at that commit.
  */
 export function evaluateApplications(
   apps: readonly ArgoApplication[],
-  where: { readonly environment: string; readonly namespace: string; readonly revision?: string },
+  where: {
+    readonly environment: string;
+    readonly namespace: string;
+    readonly revision?: string;
+    /** The repo `revision` is a commit of: only sources there must be at it. @default every source */
+    readonly repoURL?: string;
+  },
 ): AppsVerdict {
   if (!apps.length)
     return {
@@ -87,7 +110,11 @@ export function evaluateApplications(
       const revisions = revisionsOf(app);
       const at = revisions.length ? revisions.map(shortRevision).join(',') : 'no revision';
       const running = ['Running', 'Terminating'].includes(app.status?.operationState?.phase ?? '');
-      const atRevision = !where.revision || revisions.some((r) => revisionMatches(r, where.revision!));
+      const inRepo = revisionsIn(app, where.repoURL);
+      // An Application with no source in the repo has no commit of it to be at.
+      const elsewhere = revisions.length > 0 && inRepo.length === 0;
+      const atRevision =
+        !where.revision || elsewhere || inRepo.some((r) => revisionMatches(r, where.revision!));
       const ok = sync === 'Synced' && health === 'Healthy' && !running && atRevision;
       const why = [
         running ? 'syncing' : undefined,

@@ -8,7 +8,11 @@ const APPLICATION = ['argoproj.io/v1alpha1', 'Application'] as const;
 
 interface Application {
   readonly metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  readonly spec?: { syncPolicy?: { automated?: { selfHeal?: boolean } } };
+  readonly spec?: {
+    syncPolicy?: { automated?: { selfHeal?: boolean } };
+    source?: { repoURL?: string };
+    sources?: { repoURL?: string }[];
+  };
   readonly status?: { sync?: { status?: string }; health?: { status?: string } };
 }
 

@@ -138,7 +138,9 @@ describe('converge promote --from staging --to prod', () => {
     expect(branch).toMatch(new RegExp(`^promote/staging-to-prod-${release.slice(0, 7)}-[0-9a-f]{6}$`));
     expect(git('rev-parse', `${branch}^`).trim()).toBe(before.head);
     // the gate was asked about staging at the commit release-1.5 resolves to
-    expect(gateCalls).toEqual([{ environment: 'staging', argocdNamespace: 'argocd', revision: release }]);
+    expect(gateCalls).toEqual([
+      { environment: 'staging', argocdNamespace: 'argocd', revision: release, repoURL: expect.any(String) },
+    ]);
 
     // the stack file differs in exactly the three values, every other byte as it was
     const replace = (text: string, from: string, to: string) => {

@@ -107,6 +107,21 @@ describe('evaluateApplications', () => {
     expect(evaluateApplications([multi], { ...where, revision: OTHER }).ok).toBe(false);
   });
 
+  it("holds only the repo's own sources to --revision: an add-on's vendor chart is at a commit of its own", () => {
+    // GIVEN the platform repo's Application at the commit and an add-on whose chart is in another repo
+    const REPO = 'git://git.example/converge.git';
+    const own = { ...app('dev-web'), spec: { source: { repoURL: REPO } } };
+    const vendor = {
+      ...app('dev-addon-mesh', { revision: OTHER }),
+      spec: { source: { repoURL: 'git://vendor/charts.git' } },
+    };
+    // THEN both pass at the commit, and the repo's own Application still fails at another one
+    expect(evaluateApplications([own, vendor], { ...where, revision: SHA, repoURL: REPO }).ok).toBe(true);
+    expect(evaluateApplications([own, vendor], { ...where, revision: OTHER, repoURL: REPO }).lines).toEqual([
+      'dev-web: Synced, Healthy, at 1a2b3c4 (wanted 9f8e7d6)',
+    ]);
+  });
+
   it('fails an Application whose operation is still running, as syncing', () => {
     const result = evaluateApplications(
       [
