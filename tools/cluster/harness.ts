@@ -226,7 +226,8 @@ export function commitToServer(files: Record<string, string>, message: string): 
     git('config', 'user.email', 'e2e@converge.local');
     git('config', 'user.name', 'converge e2e');
     for (const [path, content] of Object.entries(files)) writeFileSync(join(work, path), content);
-    git('commit', '--quiet', '-am', message);
+    git('add', '--', ...Object.keys(files));
+    git('commit', '--quiet', '-m', message);
     git('push', '--quiet', 'origin', 'main');
     return git('rev-parse', 'HEAD');
   } finally {
