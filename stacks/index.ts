@@ -4,7 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { displayPath, parseStackConfig, stackFileLabel, yamlLineLocator } from '../config/stack-file';
-import { BOOTSTRAP_MANIFESTS, MANIFESTS_DIR, PLATFORM_CONFIG_KEY, PLATFORM_MANIFEST } from '../model/constants';
+import {
+  BOOTSTRAP_MANIFESTS,
+  MANIFESTS_DIR,
+  PLATFORM_CONFIG_KEY,
+  PLATFORM_MANIFEST,
+} from '../model/constants';
 import { ConvergeError } from '../model/errors';
 import { synthesizeLoaded } from '../render/environment';
 import { clusterProvider } from './cluster-provider';
