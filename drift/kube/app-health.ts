@@ -65,7 +65,10 @@ function revisionsIn(app: ArgoApplication, repoURL: string | undefined): string[
 
 function short(message: string): string {
   const one = message.replace(/\s+/g, ' ').trim();
-  return one.length > MESSAGE_MAX ? `${one.slice(0, MESSAGE_MAX - 3)}...` : one;
+  if (one.length <= MESSAGE_MAX) return one;
+  // Both ends: what failed comes first, and tools such as helm put why last.
+  const head = Math.floor(MESSAGE_MAX / 3);
+  return `${one.slice(0, head)} ... ${one.slice(one.length - (MESSAGE_MAX - head - 5))}`;
 }
 
 /** What Argo CD says about an Application, each message once, each cut short. */

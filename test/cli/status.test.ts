@@ -51,8 +51,8 @@ describe('evaluateApplications', () => {
     expect(result).toEqual({ ok: false, lines: ['dev-app-service: OutOfSync, Healthy, at 1a2b3c4'] });
   });
 
-  it("fails a Degraded Application with Argo CD's messages, each once and cut short", () => {
-    const long = `Deployment app-service exceeded its progress deadline ${'x'.repeat(300)}`;
+  it("fails a Degraded Application with Argo CD's messages, each once, cut short in the middle", () => {
+    const long = `Deployment app-service exceeded its progress deadline ${'x'.repeat(300)} because of the probe`;
     const result = evaluateApplications(
       [
         app('dev-app-service', {
@@ -69,7 +69,7 @@ describe('evaluateApplications', () => {
     expect(result.lines).toHaveLength(1);
     const [line] = result.lines;
     expect(line).toMatch(
-      /^dev-app-service: Synced, Degraded, at 1a2b3c4 - one or more objects failed to apply; SyncError: one or more objects failed to apply; Deployment app-service exceeded its progress deadline x+\.\.\.$/,
+      /^dev-app-service: Synced, Degraded, at 1a2b3c4 - one or more objects failed to apply; SyncError: one or more objects failed to apply; Deployment app-service exceeded its progress deadline \.\.\. x+ because of the probe$/,
     );
     expect(line.length).toBeLessThan(500);
   });
