@@ -23,6 +23,8 @@ import { platformOnServer, release, timedReleases } from '../tools/cluster/relea
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 6);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 10);
+// Each polling commit costs up to the reconciliation timeout plus the repo-server's 3-minute revision cache.
+const POLLING_COMMITS = Number(process.env.BENCH_POLLING_COMMITS ?? COMMITS);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 /** Argo CD's own defaults, as the controller uses them when nothing is configured. */
@@ -116,7 +118,7 @@ async function main() {
       `\nCommit -> cluster, ${COMMITS} commits with the webhook, then ${COMMITS} polling only\n`,
     );
     const webhook = (await timedReleases(c, 'bench-webhook', COMMITS)).latencies;
-    const polling = (await timedReleases(c, 'bench-polling', COMMITS, { webhook: false })).latencies;
+    const polling = (await timedReleases(c, 'bench-polling', POLLING_COMMITS, { webhook: false })).latencies;
 
     const scenarios = devScenarios(devGitState());
     const results: Record<'platform' | 'defaults', { isolated: Map<string, Row>; repeated: number[] }> =
