@@ -1,6 +1,7 @@
 import { DRIFT_RECORD } from '../model/constants';
 import { DriftEvent, ChangeType, DriftAction, FieldChange, Severity } from '../model/drift-policy';
 import { DriftFinding } from './engine/find-drift';
+import { redactFields } from './engine/redact';
 import { ObjectRef } from '../model/objects';
 import { KubeApiError, KubeClient } from './kube/client';
 
@@ -47,13 +48,21 @@ export const eventOf = (rec: StoredRecord): string => rec.name.slice(rec.driftId
 export const DRIFT_RECORD_API_VERSION = `${DRIFT_RECORD.group}/${DRIFT_RECORD.version}`;
 const API_VERSION = DRIFT_RECORD_API_VERSION;
 
-/** Values are stored as given; very large ones (whole objects) are cut to keep records small. */
-function compactFields(fields: readonly FieldChange[] | undefined): FieldChange[] | undefined {
+/**
+ * Values are stored redacted (findings already are; a record written from elsewhere is too), and
+ * very large ones (whole objects) are cut to keep records small.
+ */
+function compactFields(
+  object: ObjectRef,
+  fields: readonly FieldChange[] | undefined,
+): FieldChange[] | undefined {
   const cut = (v: unknown) => {
     const text = JSON.stringify(v);
     return text !== undefined && text.length > 2000 ? `${text.slice(0, 1997)}...` : v;
   };
-  return fields?.map((f) => ({ path: f.path, from: cut(f.from), to: cut(f.to) }));
+  return (
+    fields && redactFields(object, fields).map((f) => ({ path: f.path, from: cut(f.from), to: cut(f.to) }))
+  );
 }
 
 export function recordFromFinding(
@@ -89,7 +98,7 @@ export function storedForm(rec: AuditRecord): StoredRecord {
   return {
     ...spec,
     name: recordName(rec.driftId, rec.event, attempt),
-    fields: compactFields(spec.fields),
+    fields: compactFields(spec.object, spec.fields),
     ...(attempt ? { detail: `${spec.detail ? `${spec.detail}; ` : ''}attempt ${attempt}` } : {}),
   };
 }

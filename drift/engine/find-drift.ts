@@ -19,6 +19,7 @@ import {
   refOf,
 } from '../../model/objects';
 import { diffObject, ManagedFieldsEntry, ownerOf } from './compare';
+import { redactFields } from './redact';
 
 /*
  * Turns desired and live objects into drift findings: what changed (field paths, Git's value and
@@ -139,12 +140,14 @@ export function findDrift(
       change === 'deleted'
         ? (options.tombstones?.get(objectKey(ref)) ?? '')
         : (origin.onset ?? (generation !== undefined ? `generation ${generation}` : ''));
+    // Classified on the real values; shown, recorded and sent only redacted.
+    const shown = redactFields(ref, fields, liveObj?.metadata.uid as string | undefined);
     findings.push({
-      id: driftId(ref, change, fields, occurrence),
+      id: driftId(ref, change, shown, occurrence),
       object: ref,
       application,
       change,
-      fields,
+      fields: shown,
       ...classification,
       ...origin,
     });
