@@ -1,15 +1,20 @@
 import { z } from 'zod';
 import { isKubernetesNamespace } from '../model/constants';
 import {
+  isApiGroup,
   isDnsLabel,
   isGitRepoUrl,
   isHelmChartName,
   isHelmRepoUrl,
+  isKind,
   isNonEmptyString,
   isRepoPath,
+  isGitRevision,
   isRevision,
 } from '../model/validators';
-import { checked } from './checked';
+import { hasNoCredentials } from '../model/urls';
+import { checked, redactedUrl } from './checked';
+import { chartValues } from './inline-secrets';
 
 /*
  * The schema of `addons.<name>`: third-party charts the platform team runs besides its services
@@ -17,12 +22,15 @@ import { checked } from './checked';
  * allows exactly the add-on's repo, its namespace and the cluster-scoped kinds it declares.
  */
 
-const addonRepoUrl = checked(z.string(), (v) =>
-  v.includes('*')
-    ? 'wildcards allow any repo; use the one repo URL the add-on reads from'
-    : isGitRepoUrl(v) === undefined
-      ? undefined
-      : 'it must be a Helm repo URL (https://...) or a Git URL (https://, ssh://, git://, file:// or git@host:path); use the URL of the repo that holds the chart',
+const addonRepoUrl = checked(
+  z.string(),
+  (v) =>
+    v.includes('*')
+      ? 'wildcards allow any repo; use the one repo URL the add-on reads from'
+      : isGitRepoUrl(v) === undefined
+        ? hasNoCredentials(v)
+        : 'it must be a Helm repo URL (https://...) or a Git URL (https://, ssh://, git://, file:// or git@host:path); use the URL of the repo that holds the chart',
+  redactedUrl,
 );
 
 /** An add-on gets a namespace of its own: never one Kubernetes keeps for itself. */
@@ -40,20 +48,8 @@ const wildcard = (what: string) =>
 
 /** A kind an add-on's project allows, named exactly: no `*`. */
 const groupKindSchema = z.strictObject({
-  group: checked(z.string(), (v) =>
-    v.includes('*')
-      ? wildcard('group')
-      : v === '' || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v)
-        ? undefined
-        : 'it must be an API group such as "apiextensions.k8s.io", or "" for the core group',
-  ),
-  kind: checked(z.string(), (v) =>
-    v.includes('*')
-      ? wildcard('kind')
-      : /^[A-Z][A-Za-z0-9]*$/.test(v)
-        ? undefined
-        : 'it must be a kind as the API names it, e.g. "CustomResourceDefinition"',
-  ),
+  group: checked(z.string(), isApiGroup(wildcard('group'))),
+  kind: checked(z.string(), isKind(wildcard('kind'))),
 });
 
 const kindList = z.array(groupKindSchema).superRefine((kinds, ctx) => {
@@ -114,8 +110,8 @@ export const addonSchema = z
      * when something else owns it, e.g. the chart renders its own Namespace (then list that kind).
      */
     createNamespace: z.boolean().default(true),
-    /** Chart values, passed to Helm as they are. */
-    values: z.record(z.string(), z.unknown()).default({}),
+    /** Chart values, passed to Helm as they are; secrets go in a Secret the chart references. */
+    values: chartValues.default({}),
     /** Cluster-scoped kinds the chart renders, e.g. CustomResourceDefinition; none unless listed. */
     clusterResources: kindList.default([]),
     /** Namespaced kinds the chart may render. @default any kind, in the add-on's namespace only */
@@ -152,5 +148,10 @@ export const addonSchema = z
     } else if (addon.chart !== undefined && addonRepoUrl.safeParse(addon.repoURL).success) {
       const rule = isHelmRepoUrl(addon.repoURL);
       if (rule) ctx.addIssue({ code: 'custom', path: ['repoURL'], input: addon.repoURL, message: rule });
+    }
+    // A chart folder in Git: the revision is a branch, tag or commit (a chart's version stays semver-ish).
+    if (addon.path !== undefined && addon.chart === undefined && isRevision(addon.revision) === undefined) {
+      const rule = isGitRevision(addon.revision);
+      if (rule) ctx.addIssue({ code: 'custom', path: ['revision'], input: addon.revision, message: rule });
     }
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Environment, ENVIRONMENTS } from '../model/constants';
 import { ValidationError } from '../model/errors';
 import { SyncPolicy } from '../model/sync-policy';
+import { hasUserinfo } from '../model/urls';
 import type { PlatformConfig, SyncConfig } from './schema';
 
 /*
@@ -10,13 +11,30 @@ import type { PlatformConfig, SyncConfig } from './schema';
  */
 
 export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void {
+  for (const [name, service] of Object.entries(config.services)) {
+    const owner =
+      service.namespace === config.argocd.namespace
+        ? "it is Argo CD's namespace (argocd.namespace)"
+        : service.namespace === config.drift.controller.namespace
+          ? "it is Converge's own namespace (drift.controller.namespace), which holds the drift records and controller"
+          : undefined;
+    if (owner) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', name, 'namespace'],
+        input: service.namespace,
+        message: `${owner}, and the service's project would grant access to everything in it; give the service a namespace of its own, e.g. "${config.environment}-${name}"`,
+      });
+    }
+  }
   // An empty project.sourceRepos has its own error; every repo would be outside it.
   const repos = config.project.sourceRepos ?? [config.git.repoURL];
   const onDefaultRepo: string[] = [];
   for (const [name, service] of Object.entries(config.services)) {
     const repo = service.repoURL;
     if (repo === undefined) onDefaultRepo.push(name);
-    else if (repos.length > 0 && !repos.includes(repo)) {
+    // A URL with credentials has its own error already.
+    else if (repos.length > 0 && !repos.includes(repo) && !hasUserinfo(repo)) {
       ctx.addIssue({
         code: 'custom',
         path: ['services', name, 'repoURL'],

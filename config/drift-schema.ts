@@ -1,21 +1,50 @@
+import { safeRegex } from 'safe-regex2';
 import { z } from 'zod';
+import { ApiKinds } from '../model/api-kinds';
 import { DEFAULT_CONTROLLER_IMAGE, CONVERGE_NAMESPACE } from '../model/constants';
 import { CHANGE_TYPES, DRIFT_ACTIONS, SEVERITIES } from '../model/drift-policy';
-import { isIntegerInRange, isNonEmptyString } from '../model/validators';
-import { checked, dnsLabel, duration } from './checked';
+import {
+  isApiGroup,
+  isImageRepository,
+  isIntegerInRange,
+  isKind,
+  isNonEmptyString,
+} from '../model/validators';
+import { all, checked, dnsLabel, duration } from './checked';
 
 /* The schema of `drift`: the policy rules, their notifications, and the in-cluster controller. */
 
 const pointer = checked(z.string(), (v) =>
   v.startsWith('/') ? undefined : 'it must be a JSON pointer starting with "/", e.g. "/spec/replicas"',
 );
+/** A rule's regular expression: it compiles, and cannot take exponential time on a hostile value. */
 const regex = checked(z.string(), (v) => {
   try {
     new RegExp(v);
-    return undefined;
   } catch (err) {
     return `it is not a valid regular expression (${(err as Error).message}); fix or escape it`;
   }
+  return safeRegex(v)
+    ? undefined
+    : 'it can take exponential time on some values (a repeated group inside a repetition, such as "(a+)+", or more than 25 repetitions); the controller matches every live value with it, so rewrite it without nested repetition, e.g. "^ghcr\\.io/example-org/"';
+});
+
+/** A trusted image prefix: a registry, a path under it, or a repository, as an image names them. */
+const imagePrefix = checked(
+  z.string(),
+  all<string>(isNonEmptyString, (v) =>
+    v.includes('*')
+      ? 'a prefix already trusts everything under it; write it without wildcards, e.g. "ghcr.io/example-org/"'
+      : isImageRepository(v.endsWith('/') ? v.slice(0, -1) : v) === undefined
+        ? undefined
+        : 'it must be an image prefix such as "ghcr.io/example-org/" (a registry, a path ending in "/", or a repository without tag)',
+  ),
+);
+
+/** A kind the user's cluster has besides the platform's: a CRD the drift rules may name. */
+const customResourceSchema = z.strictObject({
+  group: checked(z.string(), isApiGroup('name the one group the CRD is in, without wildcards')),
+  kind: checked(z.string(), isKind('name the CRD\'s kind without wildcards, e.g. "Certificate"')),
 });
 
 const driftRuleSchema = z.strictObject({
@@ -41,43 +70,60 @@ const notifyTarget = checked(z.string(), (v) =>
     : 'it must be "slack:<channel>", "pagerduty", "email:<address>" or "webhook:<name>"',
 );
 
-export const driftSchema = z.strictObject({
-  /** Ordered rules; the first match decides. @default Converge's rules for the two services */
-  rules: z.array(driftRuleSchema).optional(),
-  /** Image prefixes a Deployment may run; others are "unknown registry". @default the declared images' prefixes */
-  trustedImagePrefixes: z.array(checked(z.string(), isNonEmptyString)).min(1).optional(),
-  fallback: z
-    .strictObject({ severity: z.enum(SEVERITIES), action: z.enum(DRIFT_ACTIONS) })
-    .default({ severity: 'low', action: 'heal' }),
-  ignoreManagers: z.array(checked(z.string(), isNonEmptyString)).optional(),
-  notify: z
-    .strictObject({
-      low: z.array(notifyTarget).default([]),
-      medium: z.array(notifyTarget).default([]),
-      high: z.array(notifyTarget).default([]),
-    })
-    .prefault({}),
-  backoff: z
-    .strictObject({
-      initial: duration.default('5s'),
-      max: duration.default('5m'),
-      alertAfter: checked(
-        z.number(),
-        isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3'),
-      ).default(3),
-    })
-    .prefault({}),
-  /**
-   * Guarded Applications prune and delete only with a human's confirmation (Prune=confirm,
-   * Delete=confirm). Deleting them, `pulumi destroy` included, then waits for that approval.
-   */
-  confirmDeletion: z.boolean().default(false),
-  /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
-  controller: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      namespace: dnsLabel.default(CONVERGE_NAMESPACE),
-      image: checked(z.string(), isNonEmptyString).default(DEFAULT_CONTROLLER_IMAGE),
-    })
-    .prefault({}),
-});
+export const driftSchema = z
+  .strictObject({
+    /** Ordered rules; the first match decides. @default Converge's rules for the two services */
+    rules: z.array(driftRuleSchema).optional(),
+    /** Image prefixes a Deployment may run; others are "unknown registry". @default the declared images' prefixes */
+    trustedImagePrefixes: z.array(imagePrefix).min(1).optional(),
+    /** Kinds besides Kubernetes', Argo CD's, Istio's and Converge's that drift rules may name, e.g. cert-manager's. */
+    customResources: z.array(customResourceSchema).default([]),
+    fallback: z
+      .strictObject({ severity: z.enum(SEVERITIES), action: z.enum(DRIFT_ACTIONS) })
+      .default({ severity: 'low', action: 'heal' }),
+    ignoreManagers: z.array(checked(z.string(), isNonEmptyString)).optional(),
+    notify: z
+      .strictObject({
+        low: z.array(notifyTarget).default([]),
+        medium: z.array(notifyTarget).default([]),
+        high: z.array(notifyTarget).default([]),
+      })
+      .prefault({}),
+    backoff: z
+      .strictObject({
+        initial: duration.default('5s'),
+        max: duration.default('5m'),
+        alertAfter: checked(
+          z.number(),
+          isIntegerInRange(1, 100, 'alert after a few failed heals, e.g. 3'),
+        ).default(3),
+      })
+      .prefault({}),
+    /**
+     * Guarded Applications prune and delete only with a human's confirmation (Prune=confirm,
+     * Delete=confirm). Deleting them, `pulumi destroy` included, then waits for that approval.
+     */
+    confirmDeletion: z.boolean().default(false),
+    /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
+    controller: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        namespace: dnsLabel.default(CONVERGE_NAMESPACE),
+        image: checked(z.string(), isNonEmptyString).default(DEFAULT_CONTROLLER_IMAGE),
+      })
+      .prefault({}),
+  })
+  .superRefine((drift, ctx) => {
+    const known = new ApiKinds(drift.customResources);
+    for (const [i, rule] of (drift.rules ?? []).entries()) {
+      const { group, kind } = rule.match;
+      const at = (key: string, input: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'match', key], input, message });
+      const groupProblem = group === undefined ? undefined : known.groupProblem(group);
+      if (groupProblem) at('group', group!, groupProblem);
+      else if (kind !== undefined) {
+        const kindProblem = known.kindProblem(kind, group);
+        if (kindProblem) at('kind', kind, kindProblem);
+      }
+    }
+  });

@@ -1,21 +1,29 @@
 import { z } from 'zod';
 import { ARGOCD_SERVICE_NAMES, NOTIFICATION_TRIGGER_NAMES } from '../model/notifications';
+import { isSecretKeyName, looksLikeCredential } from '../model/secrets';
+import { isWebhookUrl } from '../model/urls';
 import { isDnsLabel, isIntegerInRange, isNonEmptyString } from '../model/validators';
-import { checked } from './checked';
+import { checked, hidden, redactedUrl } from './checked';
 
 /* The schema of `notifications`: the services Argo CD notifies, and who subscribes to what. */
+
+/** The key of the notifications Secret that holds a token; a pasted token is never shown back. */
+const secretKey = (fallback: string) =>
+  checked(z.string(), isSecretKeyName, (v) =>
+    typeof v === 'string' && looksLikeCredential(v) ? hidden(v) : undefined,
+  ).default(fallback);
 
 const notificationServiceName = z.enum(['slack', 'pagerduty', 'email', 'webhook']);
 
 export const notificationsSchema = z.strictObject({
-  slack: z.strictObject({ tokenSecretKey: z.string().default('slack-token') }).optional(),
-  pagerduty: z.strictObject({ routingKeySecretKey: z.string().default('pagerduty-routing-key') }).optional(),
+  slack: z.strictObject({ tokenSecretKey: secretKey('slack-token') }).optional(),
+  pagerduty: z.strictObject({ routingKeySecretKey: secretKey('pagerduty-routing-key') }).optional(),
   email: z
     .strictObject({
       host: checked(z.string(), isNonEmptyString),
       port: checked(z.number(), isIntegerInRange(1, 65535, 'use 587 for SMTP with STARTTLS')).default(587),
       from: checked(z.string(), isNonEmptyString),
-      passwordSecretKey: z.string().default('email-password'),
+      passwordSecretKey: secretKey('email-password'),
     })
     .optional(),
   /** Argo CD addresses a webhook by its name, so it may not take the name of another service. */
@@ -26,7 +34,7 @@ export const notificationsSchema = z.strictObject({
           ? `Argo CD addresses webhooks by name, and ${Object.values(ARGOCD_SERVICE_NAMES).join(', ')} name its other services; rename the webhook, e.g. "${name}-hook"`
           : isDnsLabel(name),
       ),
-      z.strictObject({ url: checked(z.string(), isNonEmptyString) }),
+      z.strictObject({ url: checked(z.string(), isWebhookUrl, redactedUrl) }),
     )
     .default({}),
   subscriptions: z

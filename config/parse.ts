@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PLATFORM_CONFIG_KEY } from '../model/constants';
 import { ConfigError, showValue } from '../model/errors';
+import { redactCredentials } from '../model/urls';
 import { PlatformConfig, platformConfigSchema } from './schema';
 
 /** Where a config came from, so every error can name the file, the line and the key path. */
@@ -23,7 +24,8 @@ export function parsePlatformConfig(raw: unknown, source: ConfigSource): Platfor
   }
   const result = platformConfigSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => formatIssue(issue, key, source));
+  // A credential a check did not foresee (a URL quoted in another key's message) is still cut.
+  const problems = result.error.issues.map((issue) => redactCredentials(formatIssue(issue, key, source)));
   throw new ConfigError([...new Set(problems)]);
 }
 
@@ -57,7 +59,9 @@ function formatIssue(issue: z.core.$ZodIssue, key: string, source: ConfigSource)
     }
     case 'invalid_union':
       return `${where}: ${keyPath} is ${showValue(input)}; it must be false or a retry object (limit, backoffDuration, backoffFactor, backoffMaxDuration); fix its shape`;
-    default:
-      return `${where}: ${keyPath} is ${showValue(input)}; ${issue.message}`;
+    default: {
+      const shown = issue.code === 'custom' ? (issue.params?.shown as string | undefined) : undefined;
+      return `${where}: ${keyPath} is ${shown ?? showValue(input)}; ${issue.message}`;
+    }
   }
 }

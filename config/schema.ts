@@ -1,15 +1,22 @@
 import { z } from 'zod';
 import { ARGOCD_NAMESPACE, ENVIRONMENTS, IN_CLUSTER_SERVER } from '../model/constants';
+import { isTimeZone } from '../model/time-zone';
+import { hasNoCredentials } from '../model/urls';
 import {
+  durationSeconds,
+  isApiGroup,
   isCronSchedule,
   isDnsLabel,
+  isDuration,
   isGitRepoUrl,
+  isGitRevision,
   isIntegerInRange,
+  isKind,
   isNonEmptyString,
   isProjectSourceRepo,
 } from '../model/validators';
 import { addonSchema } from './addons-schema';
-import { checked, dnsLabel, duration } from './checked';
+import { all, checked, dnsLabel, duration, redactedUrl } from './checked';
 import { crossChecks } from './cross-checks';
 import { driftSchema } from './drift-schema';
 import { notificationsSchema } from './notifications-schema';
@@ -19,6 +26,9 @@ import { serviceSchema } from './services-schema';
  * The schema of `converge:platform` in `Pulumi.<env>.yaml`: every per-environment choice,
  * declared once. Everything else is derived from it by GitOpsPlatform.
  */
+
+const EXCLUSION_FIX = (what: string) =>
+  `a wildcard hides every matching ${what} from Argo CD, drift checks included; list each group and kind to exclude, e.g. cilium.io and CiliumIdentity`;
 
 const retrySchema = z.strictObject({
   limit: checked(z.number(), isIntegerInRange(0, 100, 'use 0 for no retries')).optional(),
@@ -39,14 +49,40 @@ const syncSchema = z.strictObject({
   respectIgnoreDifferences: z.boolean().optional(),
 });
 
+/** A Git repo URL with no credentials in it; errors show it with the userinfo as `***`. */
+export const gitRepoUrl = checked(z.string(), all<string>(isGitRepoUrl, hasNoCredentials), redactedUrl);
+
 const syncWindowSchema = z.strictObject({
   kind: z.enum(['allow', 'deny']),
   schedule: checked(z.string(), isCronSchedule),
-  duration: duration,
+  /** How long the window stays open; a window of 0s never holds anything. */
+  duration: checked(
+    z.string(),
+    all<string>(isDuration, (v) =>
+      durationSeconds(v) > 0 ? undefined : 'a window of no time never opens; give it a length, e.g. "1h"',
+    ),
+  ),
   applications: z.array(checked(z.string(), isNonEmptyString)).default(['*']),
   manualSync: z.boolean().default(false),
-  timeZone: z.string().default('UTC'),
+  /** IANA zone the schedule is read in. */
+  timeZone: checked(z.string(), isTimeZone).default('UTC'),
 });
+
+/** A group and kind a project allows, named exactly: a wildcard would void least privilege. */
+const exactGroupKind = (fix: string) =>
+  z.strictObject({
+    group: checked(z.string(), isApiGroup(`wildcards allow every group; ${fix}`)),
+    kind: checked(z.string(), isKind(`wildcards allow every kind; ${fix}`)),
+  });
+
+/** Argo CD's `role:<name>`, the role every authenticated user gets. */
+const rbacPolicy = checked(z.string(), (v) =>
+  !(/^role:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= 68)
+    ? 'it must be "role:<name>" with a DNS label as the name, e.g. "role:readonly"; leave it out to give users no default role'
+    : v === 'role:admin'
+      ? 'it would make every user who can log in an Argo CD admin; use "role:readonly", or leave it out and grant roles by group'
+      : undefined,
+);
 
 const roleSchema = z.strictObject({
   name: dnsLabel,
@@ -60,8 +96,8 @@ export const platformConfigSchema = z
     /** Must equal the stack: `converge:platform.environment` in `Pulumi.prod.yaml` is `prod`. */
     environment: z.enum(ENVIRONMENTS),
     git: z.strictObject({
-      repoURL: checked(z.string(), isGitRepoUrl),
-      revision: checked(z.string(), isNonEmptyString),
+      repoURL: gitRepoUrl,
+      revision: checked(z.string(), all<string>(isNonEmptyString, isGitRevision)),
     }),
     destination: z
       .strictObject({
@@ -84,8 +120,15 @@ export const platformConfigSchema = z
         /** Longest self-heal wait; keeps drift short-lived when heals repeat. */
         selfHealBackoffCap: duration.default('300s'),
         resourceExclusions: z
-          .array(z.strictObject({ apiGroups: z.array(z.string()).min(1), kinds: z.array(z.string()).min(1) }))
+          .array(
+            z.strictObject({
+              apiGroups: z.array(checked(z.string(), isApiGroup(EXCLUSION_FIX('group')))).min(1),
+              kinds: z.array(checked(z.string(), isKind(EXCLUSION_FIX('kind')))).min(1),
+            }),
+          )
           .default([]),
+        /** policy.default of argocd-rbac-cm: the role every user gets. @default none, as upstream */
+        rbacDefaultPolicy: rbacPolicy.optional(),
       })
       .prefault({}),
     project: z
@@ -96,9 +139,16 @@ export const platformConfigSchema = z
             : isDnsLabel(v),
         ).optional(),
         description: z.string().optional(),
-        sourceRepos: z.array(checked(z.string(), isProjectSourceRepo)).min(1).optional(),
+        sourceRepos: z
+          .array(checked(z.string(), all<string>(isProjectSourceRepo, hasNoCredentials), redactedUrl))
+          .min(1)
+          .optional(),
         clusterResources: z
-          .array(z.strictObject({ group: z.string(), kind: checked(z.string(), isNonEmptyString) }))
+          .array(
+            exactGroupKind(
+              'list each group and kind the project needs, e.g. { group: apiextensions.k8s.io, kind: CustomResourceDefinition }',
+            ),
+          )
           .default([]),
         roles: z.array(roleSchema).default([]),
         syncWindows: z.array(syncWindowSchema).default([]),

@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import { isCanaryWeight } from '../model/canary';
+import { isKubernetesNamespace } from '../model/constants';
+import { isHttpHeaderName, isHttpHeaderValue } from '../model/http-header';
+import { hasNoCredentials } from '../model/urls';
 import {
+  isDnsLabel,
   isGitRepoUrl,
   isImageRepository,
   isImageTag,
   isIntegerInRange,
-  isNonEmptyString,
   isRepoPath,
 } from '../model/validators';
-import { checked, dnsLabel } from './checked';
+import { all, checked, redactedUrl } from './checked';
+import { chartValues } from './inline-secrets';
 
 /* The schema of `services.<name>`: what a service runs, where, and how traffic reaches it. */
 
@@ -26,8 +30,8 @@ const canarySchema = z.strictObject({
   /** Requests carrying this header go to the canary whatever the weight. */
   header: z
     .strictObject({
-      name: checked(z.string(), isNonEmptyString),
-      value: checked(z.string(), isNonEmptyString),
+      name: checked(z.string(), isHttpHeaderName),
+      value: checked(z.string(), isHttpHeaderValue),
     })
     .optional(),
   /** A rollout controller owns the weights: Git sets the start, and self-heal never reverts them. */
@@ -38,8 +42,16 @@ export const serviceSchema = z.strictObject({
   /** Chart directory in the Git repo. @default "charts/<service>" */
   chart: checked(z.string(), isRepoPath).optional(),
   /** Repo holding the chart, when not the platform's; it must be in project.sourceRepos. */
-  repoURL: checked(z.string(), isGitRepoUrl).optional(),
-  namespace: dnsLabel,
+  repoURL: checked(z.string(), all<string>(isGitRepoUrl, hasNoCredentials), redactedUrl).optional(),
+  /** Never one Kubernetes keeps for itself; cross-checks.ts keeps Argo CD's and Converge's out too. */
+  namespace: checked(
+    z.string(),
+    all<string>(isDnsLabel, (v) =>
+      isKubernetesNamespace(v)
+        ? 'Kubernetes keeps it (and every "kube-" namespace) for itself, and the service\'s project would grant access to it; give the service a namespace of its own, e.g. "<env>-<service>" such as "prod-web"'
+        : undefined,
+    ),
+  ),
   image: imageSchema,
   replicas: checked(z.number(), isIntegerInRange(0, 1000, 'use 0 to scale the service down')),
   canary: canarySchema.optional(),
@@ -59,5 +71,5 @@ export const serviceSchema = z.strictObject({
     })
     .optional(),
   /** Extra chart values, merged over the chart's values-<env>.yaml. */
-  values: z.record(z.string(), z.unknown()).default({}),
+  values: chartValues.default({}),
 });

@@ -8,6 +8,7 @@ import {
   FieldChange,
   SEVERITY_RANK,
 } from './drift-policy';
+import { normaliseImage } from './image-reference';
 import { pointerSegments } from './pointer';
 
 /*
@@ -57,12 +58,25 @@ function ruleMatches(rule: DriftRule, subject: DriftSubject): boolean {
       m.fields
         ? m.fields
             .filter((p) => fieldMatches(p, f))
-            .flatMap((p) => nodesAt(p, f.path, f.to).flatMap(leafStrings))
+            .flatMap((p) => {
+              const found = nodesAt(p, f.path, f.to).flatMap(leafStrings);
+              // `nginx` runs docker.io/library/nginx: match what the runtime pulls, not the shorthand.
+              return isImagePointer(p) ? found.map(normaliseImage) : found;
+            })
         : leafStrings(f.to),
     );
     if (!values.some((v) => !re.test(v))) return false;
   }
   return true;
+}
+
+/** A pointer at a container's image, e.g. `/spec/template/spec/containers/*\/image`. */
+function isImagePointer(pattern: string): boolean {
+  const segs = segments(pattern);
+  return (
+    segs.at(-1) === 'image' &&
+    ['containers', 'initContainers', 'ephemeralContainers'].includes(segs.at(-3) ?? '')
+  );
 }
 
 /**

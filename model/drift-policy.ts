@@ -1,4 +1,5 @@
 import { ValidationError } from './errors';
+import { trustedImagePattern } from './image-reference';
 import { isDnsLabel, isDuration, isIntegerInRange, validate } from './validators';
 
 /*
@@ -81,7 +82,8 @@ export interface Classification {
 export function defaultDriftPolicy(
   trustedImagePrefixes: readonly string[] = ['ghcr.io/example-org/'],
 ): DriftPolicySpec {
-  const registry = `^(${trustedImagePrefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+  // Matched against normalised images (classify.ts), each prefix ending at a path boundary.
+  const registry = trustedImagePattern(trustedImagePrefixes);
   return {
     rules: [
       {

@@ -73,6 +73,32 @@ export const isProjectSourceRepo: Check<string> = (value) =>
     ? 'wildcards allow any repo; list each repo URL'
     : isGitRepoUrl(value);
 
+/** A Git branch, tag or commit (see git-ref.ts). */
+export { isGitRevision } from './git-ref';
+
+const GROUP = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const KIND = /^[A-Z][A-Za-z0-9]*$/;
+
+/** An API group as Kubernetes names it, "" for the core group; a wildcard gets `onWildcard`. */
+export function isApiGroup(onWildcard: string): Check<string> {
+  return (value) =>
+    typeof value === 'string' && value.includes('*')
+      ? onWildcard
+      : value === '' || (typeof value === 'string' && value.length <= 253 && GROUP.test(value))
+        ? undefined
+        : 'it must be an API group such as "apiextensions.k8s.io", or "" for the core group';
+}
+
+/** A kind as the API names it, e.g. "CustomResourceDefinition"; a wildcard gets `onWildcard`. */
+export function isKind(onWildcard: string): Check<string> {
+  return (value) =>
+    typeof value === 'string' && value.includes('*')
+      ? onWildcard
+      : typeof value === 'string' && KIND.test(value)
+        ? undefined
+        : 'it must be a kind as the API names it, e.g. "CustomResourceDefinition"';
+}
+
 /** A path inside a Git repo, such as a chart directory: relative, and never above the repo root. */
 export const isRepoPath: Check<string> = (value) =>
   isNonEmptyString(value) ??
@@ -90,12 +116,8 @@ export function durationSeconds(value: string): number {
   return total;
 }
 
-const CRON = /^(\S+\s+){4}\S+$/;
-
-export const isCronSchedule: Check<string> = (value) =>
-  typeof value === 'string' && CRON.test(value.trim())
-    ? undefined
-    : 'it must be a cron schedule with five fields, e.g. "0 22 * * *"';
+/** A sync window's schedule, as Argo CD parses it (see cron.ts). */
+export { isSyncWindowSchedule as isCronSchedule } from './cron';
 
 /* Helm sources: HelmApplication and the add-ons' schema accept the same values. */
 
