@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `converge`: synth, validation and drift reports, thin over the library.
 // Commands load their modules lazily, so `--help` and start-up stay fast.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENVIRONMENTS, METRICS_PORT } from '../model/constants';
-import { ConvergeError, EXIT } from '../model/errors';
+import { EXIT } from '../model/errors';
+import { failureReport } from './failure';
 
 function envOption() {
   return new Option('-e, --env <env>', `environment: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory();
@@ -35,7 +36,9 @@ function stacksDirOption() {
 export function buildProgram(): Command {
   const program = new Command('converge')
     .description('Typed GitOps platform: synthesize, validate and watch what Git declares per environment.')
-    .showHelpAfterError('(run with --help for usage)')
+    // main() prints commander's errors itself, as one line with the usage hint.
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError()
     .exitOverride();
 
   program
@@ -158,6 +161,11 @@ export function buildProgram(): Command {
         .default('60')
         .argParser(seconds),
     )
+    .option(
+      '--metrics-host <host>',
+      'address /metrics listens on; 0.0.0.0 serves every interface (the in-cluster Deployment, for Prometheus)',
+      '127.0.0.1',
+    )
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
     .addOption(stacksDirOption())
     .action(async (opts) => {
@@ -169,6 +177,7 @@ export function buildProgram(): Command {
         inCluster: opts.inCluster,
         namespaced: opts.namespaced,
         metricsPort: opts.metricsPort,
+        metricsHost: opts.metricsHost,
         resyncSeconds: opts.resync,
         chartsDir: opts.chartsDir,
         stacksDir: opts.stacksDir,
@@ -239,19 +248,20 @@ export function buildProgram(): Command {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // In-process callers (tests) run main() many times: a code left by an earlier run is not this one's.
+  process.exitCode = undefined;
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    // `converge x --help` would print the top-level help and exit 0: an unknown command is an error first.
+    const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    const named = argv[0] === 'help' ? argv[1] : argv[0];
+    if (named !== undefined && !named.startsWith('-') && named !== 'help' && !known.includes(named))
+      await program.parseAsync([named], { from: 'user' });
+    else await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is bad input.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-    }
-    if (err instanceof ConvergeError) {
-      console.error(`converge: ${err.message.split('\n').join('\nconverge: ')}`);
-      return err.exitCode;
-    }
-    throw err;
+    const { lines, code } = failureReport(err, program, argv);
+    for (const line of lines) console.error(line);
+    return code;
   }
 }
 
@@ -261,7 +271,8 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      console.error(`converge: internal error: ${(err as Error).stack ?? err}`);
+      // main() reports every error itself; this is for a failure while reporting one.
+      console.error(`converge: internal error: ${(err as Error).stack ?? String(err)}`);
       process.exitCode = EXIT.internal;
     },
   );

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError } from 'yaml';
 import { Environment, ENVIRONMENTS, isEnvironment, PLATFORM_CONFIG_KEY } from '../model/constants';
-import { ConfigError } from '../model/errors';
+import { ConfigError, firstLine, isSystemError, systemErrorLine, UsageError } from '../model/errors';
 import { packageRoot } from './package-root';
 import { ConfigSource, parsePlatformConfig } from './parse';
 import { PlatformConfig } from './schema';
@@ -43,10 +43,15 @@ export function stackFileLabel(env: string): string {
   return `stacks/Pulumi.${env}.yaml`;
 }
 
-/** Shown path: relative to the working directory when that is shorter. */
+/**
+ * Shown path: relative to the working directory when the file is inside it, else absolute. From
+ * `/` (a container's usual cwd) every path is "inside", and `tmp/x` would read as a relative path.
+ */
 export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
+  const cwd = process.cwd();
+  const rel = relative(cwd, path);
+  const inside = rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  return inside && parse(cwd).root !== cwd ? rel : resolve(path);
 }
 
 /** Line numbers of key paths in a YAML text, for error messages. */
@@ -93,14 +98,76 @@ export function loadStackConfig(env: string, options: StackConfigOptions = {}): 
       `environment "${env}" is unknown; allowed: ${ENVIRONMENTS.join(', ')}; pass one of those, or add stacks/Pulumi.${env}.yaml and the name to ENVIRONMENTS`,
     ]);
   }
+  if (options.dir !== undefined) checkStacksDir(options.dir);
   const path = join(dir, `Pulumi.${env}.yaml`);
   const file = displayPath(path);
-  if (!existsSync(path)) {
+  return stackConfigFromText(env, readStackFile(path, file, '--env'), file);
+}
+
+/** `--stacks-dir` must be a folder: a missing one or a file would only show as "file not found". */
+export function checkStacksDir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    if (isSystemError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR'))
+      throw new UsageError(
+        `--stacks-dir is ${JSON.stringify(dir)}; no such folder. Pass the folder that holds the Pulumi.<env>.yaml files (this repo's stacks/)`,
+      );
+    throw err;
+  }
+  if (!isDir)
+    throw new UsageError(
+      `--stacks-dir is ${JSON.stringify(dir)}; it is a file, not a folder. Pass the folder that holds the Pulumi.<env>.yaml files, e.g. the one this file is in (${displayPath(join(dir, '..'))})`,
+    );
+}
+
+/**
+ * A stack file's text, strictly UTF-8 (a BOM is fine); anything else is one line naming the file
+ * and how to fix it. `other` is what to pass instead when the file is missing (`--env`).
+ */
+export function readStackFile(path: string, file: string, other = '--env'): string {
+  let bytes: Buffer;
+  try {
+    if (statSync(path).isDirectory())
+      throw new ConfigError([
+        `${file}: is a folder, not a stack file; remove or rename the folder and put the stack file there (start from Pulumi.dev.yaml)`,
+      ]);
+    bytes = readFileSync(path);
+  } catch (err) {
+    if (isSystemError(err) && err.code === 'ENOENT')
+      throw new ConfigError([
+        `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another ${other}`,
+      ]);
+    if (isSystemError(err)) throw new ConfigError([systemErrorLine(err, file)]);
+    throw err;
+  }
+  return decodeUtf8(bytes, file);
+}
+
+/** Strict UTF-8: a replacement character would end up in names and manifests unnoticed. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Find the line for the message: decode line by line until one fails.
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
     throw new ConfigError([
-      `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another --env`,
+      `${file}:${line}: is not valid UTF-8 text; save the file as UTF-8 (e.g. \`iconv -f latin1 -t utf-8\`) and retype the characters on that line`,
     ]);
   }
-  return stackConfigFromText(env, readFileSync(path, 'utf8'), file);
 }
 
 /** A stack file's YAML document with its line counter; a syntax error is one line naming `file`. */
@@ -109,16 +176,51 @@ export function parseStackDocument(text: string, file: string): { doc: Document;
   const doc = parseDocument(text, { lineCounter: counter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    const line = counter.linePos(err.pos[0]).line;
-    throw new ConfigError([`${file}:${line}: not valid YAML: ${err.message.split('\n')[0]}; fix the syntax`]);
+    const { line, col } = counter.linePos(err.pos[0]);
+    throw new ConfigError([`${file}:${line}:${col}: not valid YAML: ${yamlProblem(err, text)}`]);
   }
   return { doc, counter };
+}
+
+/** Aliases a stack file may expand; a "billion laughs" file needs thousands. yaml's own default. */
+export const MAX_ALIASES = 100;
+
+/** The plain value of a parsed stack file, stopping alias bombs with one line. */
+export function stackDocumentValue(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ json: true, maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message))
+      throw new ConfigError([
+        `${file}: not valid for Converge: its aliases expand more than ${MAX_ALIASES} times (a "billion laughs" file); write the values out instead of nesting aliases (*name)`,
+      ]);
+    throw err;
+  }
+}
+
+/** What a YAML syntax error means and its fix, without yaml's own " at line 3, column 1:" tail. */
+function yamlProblem(err: YAMLError, text: string): string {
+  const message = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '');
+  switch (err.code) {
+    case 'DUPLICATE_KEY': {
+      const key = (text.slice(err.pos[0]).split('\n')[0] ?? '').replace(/:.*$/, '').trim();
+      return `the key ${JSON.stringify(key)} appears twice in the same map; keep one of them`;
+    }
+    case 'MULTIPLE_DOCS':
+      return "a second document starts here ('---'); a stack file is one document: remove the '---' line and merge or delete what follows";
+    case 'TAB_AS_INDENT':
+      return 'this line is indented with a tab; YAML indents with spaces only: replace the tabs with spaces';
+    default:
+      return `${message}; fix the syntax`;
+  }
 }
 
 /** Parses a stack file's text (read from disk, or from Git at a commit); `file` names it in errors. */
 export function stackConfigFromText(env: string, text: string, file: string): LoadedStackConfig {
   const { doc, counter } = parseStackDocument(text, file);
-  const raw = (doc.toJSON() as { config?: Record<string, unknown> } | null)?.config?.[PLATFORM_CONFIG_KEY];
+  const raw = (stackDocumentValue(doc, file) as { config?: Record<string, unknown> } | null)?.config?.[
+    PLATFORM_CONFIG_KEY
+  ];
   const lineOf = lineLocator(doc, counter, ['config', PLATFORM_CONFIG_KEY]);
   return parseStackConfig(raw, { file, lineOf, environment: env, declaredBy: 'file' });
 }

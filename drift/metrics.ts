@@ -73,8 +73,11 @@ export class DriftMetrics {
     });
   }
 
-  /** Serves `/metrics` on the port (0 picks a free one); resolves with the server. */
-  public serve(port: number, host = '0.0.0.0'): Promise<Server> {
+  /**
+   * Serves `/metrics` on the port (0 picks a free one); resolves with the server. Loopback unless
+   * told otherwise: the in-cluster Deployment passes 0.0.0.0 so Prometheus can scrape the pod IP.
+   */
+  public serve(port: number, host = '127.0.0.1'): Promise<Server> {
     const server = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end('not found; metrics are at /metrics\n');

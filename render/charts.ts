@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../config/package-root';
 import { PlatformConfig } from '../config/schema';
-import { UsageError } from '../model/errors';
+import { firstLine, isSystemError, UsageError } from '../model/errors';
 import { cacheRoot } from './cache';
 import { toolPath } from './tools';
 
@@ -25,15 +35,49 @@ export interface ChartsSource {
   readonly note?: string;
 }
 
+/** A program that ran and failed, as one line: what ran, its own first error line, the fix. */
+export class ToolError extends UsageError {}
+
+/** The first line of a failed program's stderr that says what went wrong (helm's `Error: ...`, git's `fatal: ...`). */
+export function toolErrorLine(err: unknown): string {
+  const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const line = lines.find((l) => /^(error|fatal)\b/i.test(l)) ?? lines[0];
+  if (line) return line;
+  if ((err as { signal?: string }).signal)
+    return `stopped by ${(err as { signal?: string }).signal} (timed out?)`;
+  return firstLine((err as Error).message ?? String(err));
+}
+
 function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-    // A repo that wants credentials fails at once instead of waiting for a prompt nobody answers.
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-  }).trim();
+  try {
+    return execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+      // A repo that wants credentials fails at once instead of waiting for a prompt nobody answers.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    }).trim();
+  } catch (err) {
+    if (isSystemError(err) && err.code === 'ENOENT' && err.syscall?.startsWith('spawn'))
+      throw new ToolError('git is not installed or not on PATH; install git, or pass --charts-dir');
+    throw new ToolError(
+      `\`git ${args[0]}\`${cwd ? ` in ${cwd}` : ''} failed: ${toolErrorLine(err)}; check the repo and git.revision, or pass --charts-dir`,
+    );
+  }
+}
+
+/** Runs a program with an argv array (never a shell); a failure is a ToolError naming `what`. */
+function runTool(file: string, args: string[], what: string, fix: string): void {
+  try {
+    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  } catch (err) {
+    throw new ToolError(`${what} failed: ${toolErrorLine(err)}; ${fix}`);
+  }
 }
 
 /** The commit a revision names: asked of the remote, else looked up in this checkout. */
@@ -68,8 +112,11 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
   const root = packageRoot();
   const { commit, note } = resolveCommit(repoURL, revision, root);
   if (!commit) {
+    const checkout = existsSync(join(root, '.git'))
+      ? 'not in this checkout'
+      : `and ${root} is not a git checkout`;
     throw new UsageError(
-      `git revision "${revision}" of ${repoURL} was not found (not reachable, and not in this checkout); fetch it or pass --charts-dir`,
+      `git revision "${revision}" of ${repoURL} was not found (not reachable, ${checkout}); fetch it, fix git.revision, or pass --charts-dir`,
     );
   }
   const dir = join(
@@ -79,43 +126,58 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
   );
   if (!existsSync(dir)) {
     const tmp = `${dir}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    let hasCommit = true;
     try {
-      git(['cat-file', '-e', `${commit}^{commit}`], root);
-    } catch {
-      hasCommit = false;
-    }
-    const present = (repo: string) =>
-      git(['ls-tree', '--name-only', commit, ...SNAPSHOT_PATHS], repo)
-        .split('\n')
-        .filter((p) => SNAPSHOT_PATHS.includes(p));
-    if (hasCommit) {
-      // An archive file rather than a shell pipe: no path is ever interpreted by a shell.
-      const archive = join(tmp, 'snapshot.tar');
-      git(['archive', '--format=tar', `--output=${archive}`, commit, ...present(root)], root);
-      execFileSync('tar', ['-x', '-f', archive, '-C', tmp]);
-      rmSync(archive);
-    } else {
-      const clone = `${tmp}-clone`;
-      git(['clone', '--quiet', '--no-checkout', repoURL, clone]);
-      const paths = present(clone);
-      git(['-C', clone, 'checkout', '--quiet', commit, '--', ...paths]);
-      for (const p of paths) renameSync(join(clone, p), join(tmp, p));
-      rmSync(clone, { recursive: true, force: true });
-    }
-    if (!existsSync(join(tmp, 'charts'))) {
+      snapshot(root, repoURL, revision, commit, tmp);
+    } catch (err) {
+      // Nothing half-written stays in the cache: the next run starts over.
       rmSync(tmp, { recursive: true, force: true });
-      throw new UsageError(
-        `${repoURL} has no charts/ at ${revision} (${commit.slice(0, 12)}); point git.revision at a commit of this repo, or pass --charts-dir`,
-      );
+      rmSync(`${tmp}-clone`, { recursive: true, force: true });
+      throw err;
     }
-    buildChartDependencies(join(tmp, 'charts'));
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   }
   return { dir, commit, note };
+}
+
+/** Writes the repo's snapshot paths at `commit` into `tmp`, with chart dependencies built. */
+function snapshot(root: string, repoURL: string, revision: string, commit: string, tmp: string): void {
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  let hasCommit = true;
+  try {
+    git(['cat-file', '-e', `${commit}^{commit}`], root);
+  } catch {
+    hasCommit = false;
+  }
+  const present = (repo: string) =>
+    git(['ls-tree', '--name-only', commit, ...SNAPSHOT_PATHS], repo)
+      .split('\n')
+      .filter((p) => SNAPSHOT_PATHS.includes(p));
+  if (hasCommit) {
+    // An archive file rather than a shell pipe: no path is ever interpreted by a shell.
+    const archive = join(tmp, 'snapshot.tar');
+    git(['archive', '--format=tar', `--output=${archive}`, commit, ...present(root)], root);
+    runTool(
+      'tar',
+      ['-x', '-f', archive, '-C', tmp],
+      `extracting ${archive}`,
+      'check the disk space and the cache folder',
+    );
+    rmSync(archive);
+  } else {
+    const clone = `${tmp}-clone`;
+    git(['clone', '--quiet', '--no-checkout', repoURL, clone]);
+    const paths = present(clone);
+    git(['-C', clone, 'checkout', '--quiet', commit, '--', ...paths]);
+    for (const p of paths) renameSync(join(clone, p), join(tmp, p));
+    rmSync(clone, { recursive: true, force: true });
+  }
+  if (!existsSync(join(tmp, 'charts')))
+    throw new UsageError(
+      `${repoURL} has no charts/ at ${revision} (${commit.slice(0, 12)}); point git.revision at a commit of this repo, or pass --charts-dir`,
+    );
+  buildChartDependencies(join(tmp, 'charts'));
 }
 
 /**
@@ -123,13 +185,26 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
  * writing Chart.lock or archives into the user's tree. Returns the folder to render from.
  */
 export function localCharts(chartsDir: string, workDir: string): string {
-  if (!existsSync(chartsDir))
+  const pass = "Pass the folder that holds app-service/ and model-service/ (this repo's charts/)";
+  const flag = `--charts-dir is ${JSON.stringify(chartsDir)}`;
+  if (!existsSync(chartsDir)) throw new UsageError(`${flag}; no such folder. ${pass}`);
+  if (!statSync(chartsDir).isDirectory())
+    throw new UsageError(`${flag}; it is a file, not a folder. ${pass}`);
+  // Copying a folder that holds the cache would copy the cache (and this copy) into itself.
+  if (within(cacheRoot(), chartsDir))
     throw new UsageError(
-      `--charts-dir is ${JSON.stringify(chartsDir)}; no such folder. Pass the folder that holds app-service/ and model-service/ (this repo's charts/)`,
+      `${flag}; it holds Converge's cache folder ${cacheRoot()}, which would be copied into itself. ${pass}`,
     );
   cpSync(chartsDir, join(workDir, 'charts'), { recursive: true });
   buildChartDependencies(join(workDir, 'charts'));
   return workDir;
+}
+
+/** Whether `path` is `dir` or inside it, following symbolic links where they exist. */
+function within(path: string, dir: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  const rel = relative(real(dir), real(path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /** `helm dependency build` of every chart in a folder that declares dependencies (service-base). */
@@ -138,6 +213,11 @@ function buildChartDependencies(chartsDir: string): void {
     const path = join(chartsDir, chart);
     const manifest = join(path, 'Chart.yaml');
     if (existsSync(manifest) && /dependencies:/.test(readFileSync(manifest, 'utf8')))
-      execFileSync(toolPath('helm'), ['dependency', 'build', path], { stdio: 'ignore' });
+      runTool(
+        toolPath('helm'),
+        ['dependency', 'build', path],
+        `\`helm dependency build\` of chart ${chart}`,
+        "fix the chart's dependencies in its Chart.yaml",
+      );
   }
 }

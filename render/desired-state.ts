@@ -43,7 +43,12 @@ export async function desiredState(env: string, options: DesiredStateOptions = {
         environment,
         objects: [
           ...platform.map((object) => ({ object })),
-          ...(await render(environment, chartsRoot, workDir)),
+          ...(await render(
+            environment,
+            chartsRoot,
+            workDir,
+            `--charts-dir ${JSON.stringify(options.chartsDir)}`,
+          )),
         ],
         charts: { dir: options.chartsDir },
       };
@@ -58,7 +63,7 @@ export async function desiredState(env: string, options: DesiredStateOptions = {
       environment,
       objects: [
         ...[...argocd, ...committed].map((object) => ({ object })),
-        ...(await render(environment, charts.dir, workDir)),
+        ...(await render(environment, charts.dir, workDir, `Git at ${at(charts)}`)),
       ],
       charts,
     };
@@ -67,10 +72,10 @@ export async function desiredState(env: string, options: DesiredStateOptions = {
   }
 }
 
-function render(environment: SynthesizedEnvironment, chartsRoot: string, workDir: string) {
+function render(environment: SynthesizedEnvironment, chartsRoot: string, workDir: string, label: string) {
   return Promise.all(
     environment.platform.applicationSet.applications.map((app) =>
-      renderApplication(app, chartsRoot, workDir),
+      renderApplication(app, chartsRoot, workDir, label),
     ),
   ).then((r) => r.flat());
 }

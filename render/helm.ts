@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { firstLine, UsageError } from '../model/errors';
 import { DesiredObject, isClusterScoped, KubeObject } from '../model/objects';
+import { toolErrorLine } from './charts';
 import { toolPath } from './tools';
 
 const run = promisify(execFile);
@@ -24,9 +26,16 @@ export async function renderApplication(
   app: KubeObject,
   chartsRoot: string,
   workDir: string,
+  /** How messages name where the charts come from, e.g. `--charts-dir "x"` or `Git at 1a2b3c4d5e6f`. */
+  chartsLabel = chartsRoot,
 ): Promise<DesiredObject[]> {
   const spec = app.spec as AppSpec;
   const chart = join(chartsRoot, spec.source.path);
+  const name = app.metadata.name;
+  if (!existsSync(join(chart, 'Chart.yaml')))
+    throw new UsageError(
+      `${chartsLabel} has no ${spec.source.path.replace(/^charts\//, '')}/Chart.yaml, the chart of Application ${name}; pass the folder that holds app-service/ and model-service/ (this repo's charts/)`,
+    );
   const values = join(workDir, `${app.metadata.name}.values.json`);
   writeFileSync(values, JSON.stringify(spec.source.helm?.valuesObject ?? {}));
   const args = [
@@ -38,8 +47,22 @@ export async function renderApplication(
   ];
   for (const f of spec.source.helm?.valueFiles ?? []) args.push('--values', join(chart, f));
   args.push('--values', values);
-  const { stdout } = await run(toolPath('helm'), args, { maxBuffer: 64 * 1024 * 1024 });
-  return parseAllDocuments(stdout)
+  let stdout: string;
+  try {
+    ({ stdout } = await run(toolPath('helm'), args, { maxBuffer: 64 * 1024 * 1024 }));
+  } catch (err) {
+    if (!('stderr' in (err as object))) throw err;
+    throw new UsageError(
+      `\`helm template\` of chart ${spec.source.path} (Application ${name}, from ${chartsLabel}) failed: ${toolErrorLine(err)}; fix the chart's templates or the values it is given`,
+    );
+  }
+  const docs = parseAllDocuments(stdout);
+  const bad = docs.find((d) => d.errors.length > 0);
+  if (bad)
+    throw new UsageError(
+      `\`helm template\` of chart ${spec.source.path} (Application ${name}, from ${chartsLabel}) printed YAML that does not parse: ${firstLine(bad.errors[0].message)}; fix the chart's templates`,
+    );
+  return docs
     .map((doc) => doc.toJSON() as KubeObject | null)
     .filter((o): o is KubeObject => !!o && !!o.kind)
     .map((o) => ({

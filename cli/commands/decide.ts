@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { loadStackConfig } from '../../config/stack-file';
 import { AuditLog, AuditRecord } from '../../drift/audit';
 import { KubeClient } from '../../drift/kube/client';
-import { loadKubeConfig } from '../../drift/kube/kubeconfig';
+import { clusterAccess } from './cluster-access';
 import { UsageError } from '../../model/errors';
 
 export interface DecideOptions {
@@ -27,7 +27,7 @@ export async function decide(options: DecideOptions): Promise<number> {
     );
   }
   const { config } = loadStackConfig(options.env, { dir: options.stacksDir });
-  const kc = loadKubeConfig(options);
+  const kc = clusterAccess(options);
   const audit = new AuditLog(new KubeClient(kc), config.drift.controller.namespace);
   const records = (await audit.list()).filter((r) => r.driftId === options.id);
   const detected = records.find((r) => r.event === 'detected');

@@ -2,7 +2,7 @@ import { driftPolicyFor } from '../../config/drift-policy';
 import { desiredState } from '../../render/desired-state';
 import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine/find-drift';
 import { readLiveState, uniqueKinds } from '../../drift/kube/live-state';
-import { loadKubeConfig } from '../../drift/kube/kubeconfig';
+import { clusterAccess } from './cluster-access';
 import { driftTable } from '../../drift/report';
 import { KubeClient } from '../../drift/kube/client';
 import { argoStatuses } from '../../drift/kube/argocd';
@@ -20,13 +20,14 @@ export interface DriftOptions {
 /** One-shot report of desired against live state; the exit code follows the highest severity. */
 export async function drift(options: DriftOptions): Promise<number> {
   const started = Date.now();
+  // The kubeconfig first: a bad one fails at once rather than after rendering every chart.
+  const kc = clusterAccess(options);
   const desired = await desiredState(options.env, {
     stacksDir: options.stacksDir,
     chartsDir: options.chartsDir,
   });
   const config = desired.environment.loaded.config;
   const policy = driftPolicyFor(config);
-  const kc = loadKubeConfig(options);
   const namespaces = new Set(Object.values(config.services).map((s) => s.namespace));
   const kinds = uniqueKinds(
     desired.objects.map((d) => d.object),

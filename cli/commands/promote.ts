@@ -14,7 +14,7 @@ import {
 } from '../../config/stack-edit';
 import { loadStackConfig, stacksDir as defaultStacksDir } from '../../config/stack-file';
 import { KubeClient } from '../../drift/kube/client';
-import { loadKubeConfig } from '../../drift/kube/kubeconfig';
+import { clusterAccess } from './cluster-access';
 import {
   ARGOCD_NAMESPACE,
   Environment,
@@ -82,7 +82,7 @@ export const changeLine = (c: PromotedChange) => `${c.label} ${String(c.before)}
 function clusterGate(options: PromoteOptions): PromotionGate {
   return (request) =>
     checkEnvironment(
-      new KubeClient(loadKubeConfig(options)),
+      new KubeClient(clusterAccess(options)),
       request.argocdNamespace,
       request.environment,
       request.revision,

@@ -2,7 +2,7 @@ import { loadStackConfig } from '../../config/stack-file';
 import { evaluateApplications, COMMIT_ID } from '../../drift/kube/app-health';
 import { environmentApplications } from '../../drift/kube/argocd';
 import { KubeApiError, KubeClient } from '../../drift/kube/client';
-import { loadKubeConfig } from '../../drift/kube/kubeconfig';
+import { clusterAccess } from './cluster-access';
 import { EXIT, UsageError } from '../../model/errors';
 import { durationSeconds, isDuration } from '../../model/validators';
 
@@ -79,7 +79,7 @@ export async function status(options: StatusOptions): Promise<number> {
   const waitMs = options.wait === undefined ? 0 : parseWait(options.wait);
   if (options.revision !== undefined) checkRevision(options.revision);
   const { config } = loadStackConfig(options.env, { dir: options.stacksDir });
-  const client = new KubeClient(loadKubeConfig(options));
+  const client = new KubeClient(clusterAccess(options));
   const deadline = Date.now() + waitMs;
   let checks = 0;
   let result: GateResult;

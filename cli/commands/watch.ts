@@ -4,10 +4,11 @@ import { DriftController } from '../../drift/controller/manager';
 import { DesiredSnapshot, Faults } from '../../drift/controller/reconciler';
 import { selfHealingApplications } from '../../drift/kube/argocd';
 import { KubeClient } from '../../drift/kube/client';
-import { inClusterKubeConfig, loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { DriftMetrics } from '../../drift/metrics';
 import { Notifier } from '../../drift/notify/notifier';
 import { desiredState } from '../../render/desired-state';
+import { isSystemError, UsageError } from '../../model/errors';
+import { clusterAccess } from './cluster-access';
 
 export interface WatchOptions {
   readonly env: string;
@@ -17,6 +18,8 @@ export interface WatchOptions {
   /** Watch only the service namespaces (implied by inCluster). */
   readonly namespaced?: boolean;
   readonly metricsPort?: number;
+  /** Address `/metrics` listens on. @default "127.0.0.1": this machine only */
+  readonly metricsHost?: string;
   readonly resyncSeconds?: number;
   readonly chartsDir?: string;
   readonly stacksDir?: string;
@@ -26,11 +29,20 @@ export interface WatchOptions {
 
 /** `converge watch`: the drift controller, locally or in the cluster. Runs until stopped. */
 export async function watch(options: WatchOptions): Promise<number> {
-  const kc = options.inCluster ? inClusterKubeConfig() : loadKubeConfig(options);
+  const kc = clusterAccess(options);
   const client = new KubeClient(kc);
+  const metrics = new DriftMetrics();
+  // Bound before the first render, which takes seconds: a port in use fails at once.
+  const server = await serveMetrics(metrics, options.metricsPort, options.metricsHost);
   const render = () =>
     desiredState(options.env, { stacksDir: options.stacksDir, chartsDir: options.chartsDir });
-  const first = await render();
+  let first: Awaited<ReturnType<typeof render>>;
+  try {
+    first = await render();
+  } catch (err) {
+    server?.close();
+    throw err;
+  }
   const config = first.environment.loaded.config;
   const policy = driftPolicyFor(config);
   const managedNamespaces = new Set(Object.values(config.services).map((s) => s.namespace));
@@ -50,11 +62,6 @@ export async function watch(options: WatchOptions): Promise<number> {
       ),
     };
   };
-  const metrics = new DriftMetrics();
-  const server =
-    options.metricsPort !== undefined && options.metricsPort >= 0
-      ? await metrics.serve(options.metricsPort)
-      : undefined;
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const controller = new DriftController({
     client,
@@ -92,4 +99,29 @@ export async function watch(options: WatchOptions): Promise<number> {
   server?.close();
   log('stopped');
   return 0;
+}
+
+/** `/metrics` on the port and host, or nothing for port -1; a port in use is one line with the fix. */
+async function serveMetrics(metrics: DriftMetrics, port?: number, host = '127.0.0.1') {
+  if (port === undefined || port < 0) return undefined;
+  try {
+    return await metrics.serve(port, host);
+  } catch (err) {
+    if (isSystemError(err) && err.code === 'EADDRINUSE')
+      throw new UsageError(
+        `--metrics-port ${port}: ${host}:${port} is already in use (EADDRINUSE); stop what listens there, pass another --metrics-port, or --metrics-port -1 to serve no metrics`,
+      );
+    if (
+      isSystemError(err) &&
+      (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+    )
+      throw new UsageError(
+        `--metrics-host is ${JSON.stringify(host)}; it is not an address of this machine (${err.code}); pass 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`,
+      );
+    if (isSystemError(err) && err.code === 'EACCES')
+      throw new UsageError(
+        `--metrics-port ${port}: binding ${host}:${port} is not permitted (EACCES; ports below 1024 need privileges); pass a port from 1024 up`,
+      );
+    throw err;
+  }
 }

@@ -123,7 +123,17 @@ export class DriftController extends Construct {
         {
           name: 'controller',
           image: props.image,
-          args: ['watch', '--env', props.environment, '--in-cluster', '--metrics-port', String(port)],
+          // Every interface: Prometheus and the probes reach /metrics on the pod IP (the CLI defaults to loopback).
+          args: [
+            'watch',
+            '--env',
+            props.environment,
+            '--in-cluster',
+            '--metrics-port',
+            String(port),
+            '--metrics-host',
+            '0.0.0.0',
+          ],
           // The root filesystem is read-only: rendered charts and git checkouts go to the /tmp volume.
           envVariables: {
             HOME: kplus.EnvValue.fromValue('/tmp'),

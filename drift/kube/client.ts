@@ -1,7 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpsRequest, RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { ConvergeError } from '../../model/errors';
+import { isIP } from 'node:net';
+import { ConvergeError, firstLine } from '../../model/errors';
 import { groupOf } from '../../model/objects';
 
 /*
@@ -18,6 +19,66 @@ export class KubeApiError extends ConvergeError {
   ) {
     super(message);
   }
+}
+
+/** A host name or address of this machine only: nothing sent there crosses a network. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host.toLowerCase() === '0:0:0:0:0:0:0:1';
+}
+
+/**
+ * Checks the kubeconfig's current context before any request, so a bad one is one line naming it:
+ * a context, a cluster and a server URL that exist, and no plain http across a network. Returns the
+ * warnings to show: a non-loopback cluster that skips TLS verification.
+ *
+ * Plain http is refused except to loopback (`kubectl proxy`, a local test server): elsewhere the
+ * token or client key would cross the network in the clear. client-node itself allows it only
+ * with `insecure-skip-tls-verify: true`, so loopback http needs that too.
+ */
+export function checkKubeConfig(kc: KubeConfig): string[] {
+  const contextName = kc.getCurrentContext();
+  const names = kc.getContexts().map((c) => c.name);
+  const choose = names.length
+    ? `pass --context with one of ${names.join(', ')}, or run \`kubectl config use-context <name>\``
+    : 'add a context to it, or pass another --kubeconfig';
+  if (!contextName) throw new ConvergeError(`the kubeconfig has no current context; ${choose}`);
+  const context = kc.getContextObject(contextName);
+  if (!context)
+    throw new ConvergeError(
+      `the kubeconfig's current context "${contextName}" is not defined in it; ${choose}`,
+    );
+  const cluster = kc.getCurrentCluster();
+  if (!cluster)
+    throw new ConvergeError(
+      `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define; add it under clusters, or pass another --context`,
+    );
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname)
+    throw new ConvergeError(
+      `cluster "${cluster.name}" of context "${contextName}" has server ${JSON.stringify(cluster.server ?? '')}, which is not an http(s) URL; set it to the API server's address, e.g. https://10.0.0.1:6443`,
+    );
+  const loopback = isLoopback(url.hostname);
+  if (url.protocol === 'http:' && !loopback)
+    throw new ConvergeError(
+      `cluster "${cluster.name}" of context "${contextName}" has server ${cluster.server}: plain http to another machine would send the credentials unencrypted; use the API server's https address (plain http is allowed only to loopback, e.g. kubectl proxy)`,
+    );
+  if (url.protocol === 'http:' && !cluster.skipTLSVerify)
+    throw new ConvergeError(
+      `cluster "${cluster.name}" of context "${contextName}" has server ${cluster.server}: client-node sends plain http only with insecure-skip-tls-verify: true; set that on this loopback cluster, or use its https address`,
+    );
+  return cluster.skipTLSVerify && !loopback
+    ? [
+        `${contextName} skips TLS verification (insecure-skip-tls-verify: true), so anyone between here and ${cluster.server} can read and change what converge sends, credentials included; set certificate-authority-data and remove insecure-skip-tls-verify`,
+      ]
+    : [];
 }
 
 export interface ApiResource {
@@ -41,9 +102,17 @@ export class KubeClient {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster)
       throw new KubeApiError(0, 'the kubeconfig has no current cluster; pass --kubeconfig or --context');
-    const url = new URL(path, cluster.server);
+    let url: URL;
     const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
-    await this.kc.applyToHTTPSOptions(options);
+    try {
+      url = new URL(path, cluster.server);
+      await this.kc.applyToHTTPSOptions(options);
+    } catch (err) {
+      // An unusable server URL, CA, client certificate or auth plugin: client-node's own words, once.
+      throw new ConvergeError(
+        `cannot use the kubeconfig's cluster ${JSON.stringify(cluster.server ?? '')}: ${firstLine((err as Error).message)}; fix the kubeconfig or pass --context`,
+      );
+    }
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     if (data !== undefined)
       options.headers = {
@@ -68,7 +137,16 @@ export class KubeClient {
             }
             reject(new KubeApiError(status, `${method} ${path}: HTTP ${status}: ${message}`));
           } else {
-            resolve((text ? JSON.parse(text) : undefined) as T);
+            try {
+              resolve((text ? JSON.parse(text) : undefined) as T);
+            } catch {
+              reject(
+                new KubeApiError(
+                  status,
+                  `${method} ${path}: ${cluster.server} answered HTTP ${status} with something that is not JSON; is it a Kubernetes API server? check --kubeconfig and --context`,
+                ),
+              );
+            }
           }
         });
       });
@@ -77,7 +155,9 @@ export class KubeClient {
         reject(
           new KubeApiError(
             0,
-            `cannot reach the cluster at ${cluster.server} (${err.code ?? err.message}); check --kubeconfig and --context, or start the cluster`,
+            err.code === 'ECONNREFUSED'
+              ? `cannot reach the cluster at ${cluster.server} (ECONNREFUSED: nothing listens there); is the cluster up? check --kubeconfig and --context, or start the cluster`
+              : `cannot reach the cluster at ${cluster.server} (${err.code ?? firstLine(err.message)}); check --kubeconfig and --context, or start the cluster`,
           ),
         ),
       );

@@ -74,7 +74,7 @@ describe('converge against a cluster it cannot use', () => {
     expect(
       oneLine(converge('drift', '--env', 'dev', '--kubeconfig', unreachable, '--charts-dir', 'charts')),
     ).toBe(
-      'converge: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED); check --kubeconfig and --context, or start the cluster',
+      'converge: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED: nothing listens there); is the cluster up? check --kubeconfig and --context, or start the cluster',
     );
   });
 
@@ -90,7 +90,7 @@ describe('converge against a cluster it cannot use', () => {
     const r = converge('watch', '--env', 'dev', '--resync', '0');
     expect(r.status).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(
-      "error: option '--resync <seconds>' argument '0' is invalid. it is \"0\"; use whole seconds from 1 to 86400",
+      "converge: error: option '--resync <seconds>' argument '0' is invalid. it is \"0\"; use whole seconds from 1 to 86400; run `converge watch --help` for usage",
     );
   });
 });

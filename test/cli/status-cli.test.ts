@@ -290,7 +290,7 @@ describe('converge status with bad input: one line, exit 2, before any request',
     const unreachable = join(dir, 'unreachable');
     unreachableKubeconfig(unreachable);
     const line =
-      'converge: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED); check --kubeconfig and --context, or start the cluster';
+      'converge: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED: nothing listens there); is the cluster up? check --kubeconfig and --context, or start the cluster';
     oneLine(await status('--kubeconfig', unreachable), line);
     // --wait tries again until the time is up, then gives the same answer.
     const started = Date.now();

@@ -36,7 +36,7 @@ describe('DriftController', () => {
       .template.spec.containers[0];
     expect(container).toMatchObject({
       image: 'ghcr.io/example-org/converge:0.1.0',
-      args: ['watch', '--env', 'prod', '--in-cluster', '--metrics-port', '9464'],
+      args: ['watch', '--env', 'prod', '--in-cluster', '--metrics-port', '9464', '--metrics-host', '0.0.0.0'],
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true },
     });
     const policy = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'converge-drift-policy')!;

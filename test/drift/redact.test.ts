@@ -26,12 +26,15 @@ const DATA = { 'f:data': { 'f:password': {} } };
 const desiredSecret = secret({}) as KubeObject;
 const gitSecret = { ...desiredSecret, data: { password: GIT_VALUE, user: 'YWRtaW4=' } } as KubeObject;
 const liveSecret = changed(
-  { ...gitSecret, data: { password: LIVE_VALUE, user: 'YWRtaW4=' } } as KubeObject,
+  {
+    ...gitSecret,
+    metadata: { ...gitSecret.metadata, uid: '6d1f-uid' },
+    data: { password: LIVE_VALUE, user: 'YWRtaW4=' },
+  } as KubeObject,
   'kubectl-edit',
   T0 - 1000,
   DATA,
 );
-liveSecret.metadata.uid = '6d1f-uid';
 
 function expectNoSecret(text: string) {
   for (const value of SECRETS) expect(text).not.toContain(value);
