@@ -1,11 +1,14 @@
 import { defaultDriftPolicy, DriftPolicySpec, validateDriftPolicy } from '../model/drift-policy';
+import { normaliseImage } from '../model/image-reference';
 import { PlatformConfig } from './schema';
 
 /** Image prefixes of the declared services, e.g. `ghcr.io/example-org/`: the trusted registries. */
 export function declaredImagePrefixes(config: PlatformConfig): string[] {
-  const prefixes = Object.values(config.services).map((s) =>
-    s.image.repository.slice(0, s.image.repository.lastIndexOf('/') + 1),
-  );
+  // Fully qualified first: `nginx` trusts `docker.io/library/`, never every registry.
+  const prefixes = Object.values(config.services).map((s) => {
+    const image = normaliseImage(s.image.repository);
+    return image.slice(0, image.lastIndexOf('/') + 1);
+  });
   return [...new Set(prefixes)].sort();
 }
 

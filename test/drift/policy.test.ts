@@ -1,3 +1,5 @@
+import { declaredImagePrefixes } from '../../config/drift-policy';
+import { PlatformConfig } from '../../config/schema';
 import { argoMaySelfHeal, classify, classifyFields, pointerOverlaps } from '../../model/classify';
 import {
   defaultDriftPolicy,
@@ -234,5 +236,21 @@ describe('validateDriftPolicy', () => {
     expect(() =>
       validateDriftPolicy(withRule({ name: 'r', match: {}, severity: 'low', action: 'revert' })),
     ).toThrow(`'drift.rules[0].action' is "revert"; allowed: heal, hold-for-approval, heal-and-page, ignore`);
+  });
+});
+
+describe('declaredImagePrefixes', () => {
+  const withImages = (...repositories: string[]) =>
+    ({
+      services: Object.fromEntries(repositories.map((repository, i) => [`s${i}`, { image: { repository } }])),
+    }) as unknown as PlatformConfig;
+
+  it('trusts the declared images fully qualified, so a bare Docker Hub image trusts only Docker Hub', () => {
+    expect(declaredImagePrefixes(withImages('ghcr.io/example-org/app', 'nginx', 'bitnami/redis'))).toEqual([
+      'docker.io/bitnami/',
+      'docker.io/library/',
+      'ghcr.io/example-org/',
+    ]);
+    expect(declaredImagePrefixes(withImages('nginx'))).not.toContain('');
   });
 });
