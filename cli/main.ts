@@ -68,14 +68,23 @@ export function buildProgram(): Command {
   program
     .command('validate')
     .description(
-      "check every synthesized object against Kubernetes and CRD schemas, and the platform's invariants",
+      "check every synthesized object, and what the charts render, against Kubernetes and CRD schemas, and the platform's invariants",
     )
     .addOption(envOption())
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .option(
+      '--charts-dir <dir>',
+      "render the services' charts from this folder (default: this package's charts/)",
+    )
     .addOption(stacksDirOption())
     .action(async (opts) => {
       const { validate } = await import('./commands/validate');
-      process.exitCode = validate({ env: opts.env, output: opts.output, stacksDir: opts.stacksDir });
+      process.exitCode = validate({
+        env: opts.env,
+        output: opts.output,
+        chartsDir: opts.chartsDir,
+        stacksDir: opts.stacksDir,
+      });
     });
 
   program

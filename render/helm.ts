@@ -10,12 +10,29 @@ import { toolPath } from './tools';
 
 const run = promisify(execFile);
 
+/** An Application's `spec.source` for a Helm chart in Git. */
+export interface HelmSource {
+  readonly path: string;
+  readonly helm?: { releaseName?: string; valueFiles?: string[]; valuesObject?: Record<string, unknown> };
+}
+
 interface AppSpec {
-  source: {
-    path: string;
-    helm?: { releaseName?: string; valueFiles?: string[]; valuesObject?: Record<string, unknown> };
-  };
+  source: HelmSource;
   destination: { namespace: string };
+}
+
+/** `helm template`'s arguments as Argo CD renders an Application: its release name, value files and values. */
+export function helmTemplateArgs(
+  name: string,
+  source: HelmSource,
+  namespace: string,
+  chart: string,
+  valuesFile: string,
+): string[] {
+  const args = ['template', source.helm?.releaseName ?? name, chart, '--namespace', namespace];
+  for (const f of source.helm?.valueFiles ?? []) args.push('--values', join(chart, f));
+  args.push('--values', valuesFile);
+  return args;
 }
 
 /**
@@ -38,15 +55,7 @@ export async function renderApplication(
     );
   const values = join(workDir, `${app.metadata.name}.values.json`);
   writeFileSync(values, JSON.stringify(spec.source.helm?.valuesObject ?? {}));
-  const args = [
-    'template',
-    spec.source.helm?.releaseName ?? app.metadata.name,
-    chart,
-    '--namespace',
-    spec.destination.namespace,
-  ];
-  for (const f of spec.source.helm?.valueFiles ?? []) args.push('--values', join(chart, f));
-  args.push('--values', values);
+  const args = helmTemplateArgs(name, spec.source, spec.destination.namespace, chart, values);
   let stdout: string;
   try {
     ({ stdout } = await run(toolPath('helm'), args, { maxBuffer: 64 * 1024 * 1024 }));

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackFilePath } from '../../config/stack-file';
 import { ARGOCD_MANIFEST, ENVIRONMENTS, MANIFESTS_DIR } from '../../model/constants';
 import { UsageError } from '../../model/errors';
-import { GENERATED_HEADER, synthesizeEnvironment } from '../../render/environment';
+import { synthesizeEnvironment } from '../../render/environment';
 import { ManifestFile } from '../../render/synthesize';
+import { checkContent, OutFolder, ownFiles, resolveOut } from '../synth/out-folder';
+import { recover, swapIn, SwapSeams } from '../synth/swap';
 
 export interface SynthOptions {
   /** One environment; every environment with a stack file when omitted. */
@@ -18,25 +20,45 @@ export interface SynthOptions {
 /**
  * Writes each environment's manifests to `manifests/<env>/`, one YAML file per chart, or with
  * `check` reports the committed files that differ from what the stack files give (CI's gate).
+ * Every stack file is synthesized and every folder checked before anything is written.
  */
-export function synth(options: SynthOptions): number {
+export function synth(options: SynthOptions, seams: SwapSeams = {}): number {
   if (options.out !== undefined && options.env === undefined)
     throw new UsageError(
       `--out is ${JSON.stringify(options.out)} but no --env was given; --out names one environment's folder, so pass --env too (or drop --out to write manifests/<env>/ for each)`,
     );
   const envs = options.env !== undefined ? [options.env] : environmentsWithStackFiles(options.stacksDir);
-  let stale = 0;
-  for (const env of envs) {
+  const planned = envs.map((env) => {
     const { files, loaded } = synthesizeEnvironment(env, options.stacksDir);
-    const out = options.out ?? join(MANIFESTS_DIR, loaded.environment);
-    if (options.check) stale += check(loaded.environment, out, files);
-    else write(loaded.environment, out, files);
-  }
-  if (stale > 0) {
+    const given = options.out ?? join(MANIFESTS_DIR, loaded.environment);
+    return { env: loaded.environment, files, given };
+  });
+  if (options.check) {
+    let stale = 0;
+    for (const { env, files, given } of planned) {
+      if (existsSync(given) && !statSync(given).isDirectory())
+        throw new UsageError(
+          `--out is ${JSON.stringify(given)}: it is a file, not a folder; pass the folder converge synth wrote`,
+        );
+      stale += check(env, given, files);
+    }
+    if (stale === 0) return 0;
     const how = options.env ? `converge synth --env ${options.env}` : 'converge synth';
     console.error(`${stale} manifest file(s) are stale; run \`${how}\` and commit the result`);
     return 1;
   }
+  const outs = planned.map((p) => resolveOut(p.given, options.out !== undefined, options));
+  for (const out of outs) {
+    const did = recover(out);
+    if (did) console.log(did);
+  }
+  planned.forEach((p, i) =>
+    checkContent(
+      outs[i],
+      p.files.map((f) => f.name),
+    ),
+  );
+  planned.forEach((p, i) => write(p.env, outs[i], p.files, seams));
   return 0;
 }
 
@@ -49,40 +71,15 @@ function environmentsWithStackFiles(stacksDir?: string): string[] {
   return envs;
 }
 
-/** Files in `dir` that an earlier `converge synth` wrote: only those may be replaced or removed. */
-function ownFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /^\d\d-.*\.yaml$/.test(f))
-    .filter((f) => readFileSync(join(dir, f), 'utf8').startsWith(GENERATED_HEADER));
-}
-
-function write(env: string, out: string, files: readonly ManifestFile[]): void {
-  mkdirSync(out, { recursive: true });
-  const names = new Set(files.map((f) => f.name));
-  for (const file of files) {
-    const path = join(out, file.name);
-    if (existsSync(path) && !readFileSync(path, 'utf8').startsWith(GENERATED_HEADER))
-      throw new UsageError(
-        `${path} exists and was not written by converge synth; move it away or pass another --out`,
-      );
-  }
-  // Files of charts that no longer exist must not linger; the user's own files stay.
-  for (const old of ownFiles(out).filter((f) => !names.has(f))) rmSync(join(out, old));
-  let objects = 0;
-  for (const file of files) {
-    // Each file is replaced whole, never left half-written.
-    const tmp = join(out, `.${file.name}.tmp-${process.pid}`);
-    writeFileSync(tmp, file.content);
-    renameSync(tmp, join(out, file.name));
-    objects += file.objects.length;
-  }
+function write(env: string, out: OutFolder, files: readonly ManifestFile[], seams: SwapSeams): void {
+  swapIn(out, files, seams);
+  const objects = files.reduce((n, f) => n + f.objects.length, 0);
   console.log(
-    `${env}: wrote ${objects} objects in ${files.length} files to ${out} (${files.map((f) => f.name).join(', ')})`,
+    `${env}: wrote ${objects} objects in ${files.length} files to ${out.given} (${files.map((f) => f.name).join(', ')})`,
   );
 }
 
-/** One line per stale committed file; returns how many. */
+/** One line per stale committed file; returns how many. Reads only: never creates `out`. */
 function check(env: string, out: string, all: readonly ManifestFile[]): number {
   // Argo CD's installation is upstream's YAML, never committed, so there is nothing to compare.
   const files = all.filter((f) => f.name !== ARGOCD_MANIFEST);

@@ -6,18 +6,24 @@ import { DriftPolicySpec } from '../../model/drift-policy';
 import { policyTable } from '../../drift/report';
 import { checkInvariants, INVARIANTS, objectRef, Violation } from '../validate/invariants';
 import { SchemaValidator } from '../validate/schema-validator';
+import { validateCharts } from '../validate/charts';
 
 export interface ValidateOptions {
   readonly env: string;
   readonly stacksDir?: string;
   readonly output?: 'table' | 'json';
+  /** Folder of the service charts to render (default: this repo's charts/). */
+  readonly chartsDir?: string;
 }
+
+type Counts = { readonly kubernetes: number; readonly crd: number; readonly none: number };
 
 export interface ValidationReport {
   readonly environment: string;
   readonly objects: number;
   readonly generatedApplications: number;
-  readonly schemaChecked: { readonly kubernetes: number; readonly crd: number; readonly none: number };
+  /** Synthesized and generated objects by schema source; `charts`: the objects the service charts render. */
+  readonly schemaChecked: Counts & { readonly charts: Counts };
   readonly invariants: readonly string[];
   readonly violations: readonly Violation[];
   readonly driftPolicy: DriftPolicySpec;
@@ -28,9 +34,17 @@ export interface ValidationReport {
 // Compiled schemas are reused across environments: compiling the ApplicationSet CRD takes seconds.
 let schemas: SchemaValidator | undefined;
 
-/** Validates every synthesized object, and the Applications the ApplicationSet will generate. */
-export function validateEnvironment(env: string, stacksDir?: string): ValidationReport {
-  const { files, platform, loaded } = synthesizeEnvironment(env, stacksDir);
+/**
+ * Validates every synthesized object, the Applications the ApplicationSet will generate, and what
+ * each service's chart renders with the values its Application passes.
+ */
+export function validateEnvironment(
+  env: string,
+  stacksDir?: string,
+  options: { chartsDir?: string } = {},
+): ValidationReport {
+  const environment = synthesizeEnvironment(env, stacksDir);
+  const { files, platform, loaded } = environment;
   const synthesized = files.flatMap((f) => f.objects);
   const generated = platform.applicationSet.applications;
   const all: KubeObject[] = [...synthesized, ...generated];
@@ -52,11 +66,13 @@ export function validateEnvironment(env: string, stacksDir?: string): Validation
     }
   }
   violations.push(...checkInvariants(all, loaded.config));
+  const charts = validateCharts(environment, schemas, options.chartsDir);
+  violations.push(...charts.violations);
   return {
     environment: loaded.environment,
     objects: synthesized.length,
     generatedApplications: generated.length,
-    schemaChecked: counts,
+    schemaChecked: { ...counts, charts: charts.checked },
     invariants: [...INVARIANTS],
     violations,
     driftPolicy: platform.driftPolicy,
@@ -65,14 +81,15 @@ export function validateEnvironment(env: string, stacksDir?: string): Validation
 }
 
 export function validate(options: ValidateOptions): number {
-  const report = validateEnvironment(options.env, options.stacksDir);
+  const report = validateEnvironment(options.env, options.stacksDir, { chartsDir: options.chartsDir });
   if (options.output === 'json') {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    const { kubernetes, crd } = report.schemaChecked;
+    const { kubernetes, crd, charts } = report.schemaChecked;
     console.log(
       `${report.environment}: ${report.objects} objects and ${report.generatedApplications} generated Applications; ` +
         `${kubernetes} checked against Kubernetes ${upstreamPin('kubernetes').version} schemas, ${crd} against CRD schemas; ` +
+        `${charts.kubernetes + charts.crd + charts.none} objects rendered from the service charts (${charts.kubernetes} Kubernetes, ${charts.crd} CRD); ` +
         `invariants: ${report.invariants.join(', ')}`,
     );
     if (report.violations.length === 0) console.log('no violations');

@@ -9,9 +9,9 @@ import { LABELS } from '../../model/constants';
  */
 
 export interface Violation {
-  /** `Kind/namespace/name` of the object at fault. */
+  /** `Kind/namespace/name` of the object at fault; `<service>/<kind>/<name>` for what a chart renders. */
   readonly object: string;
-  readonly rule: InvariantName | 'schema';
+  readonly rule: InvariantName | 'schema' | 'chart-schema';
   readonly message: string;
 }
 
