@@ -6,6 +6,7 @@ import { IstioCanary } from '../constructs/istio/istio-canary';
 import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
 import { ManifestFile, synthesizeCharts } from '../render/synthesize';
 import { ArgoCdManifests } from '../constructs/argocd/argocd-install';
+import { loadArgoCdManifests } from '../render/upstream';
 
 /**
  * A generated fleet: per environment, a GitOpsPlatform with `size` services (one namespace each),
@@ -30,7 +31,10 @@ export function fleetConfig(env: Environment, size: number): PlatformConfig {
   });
 }
 
-export function synthesizeFleet(size: number, manifests: ArgoCdManifests): ManifestFile[] {
+export function synthesizeFleet(
+  size: number,
+  manifests: ArgoCdManifests = loadArgoCdManifests(),
+): ManifestFile[] {
   const app = new App();
   const files: ManifestFile[] = [];
   for (const env of ENVIRONMENTS) {

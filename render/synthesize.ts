@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { KubeObject } from '../model/objects';
 import { toYaml } from '../model/yaml';
+import { renderedYaml } from './upstream-render-cache';
 
 /** One manifest file: a chart's objects as a multi-document YAML stream. */
 export interface ManifestFile {
@@ -17,7 +18,8 @@ export interface ManifestFile {
 export function synthesizeCharts(charts: readonly Chart[], header?: string): ManifestFile[] {
   return charts.map((chart, i) => {
     const objects = chart.toJson() as KubeObject[];
-    const docs = objects.map(toYaml);
+    // Objects from the upstream render cache carry their YAML text already.
+    const docs = objects.map((obj) => renderedYaml(obj) ?? toYaml(obj));
     const prefix = header ? `# ${header}\n` : '';
     return {
       name: `${String(i + 1).padStart(2, '0')}-${chart.node.id}.yaml`,

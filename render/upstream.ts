@@ -5,6 +5,7 @@ import { ConvergeError } from '../model/errors';
 import { KubeObject } from '../model/objects';
 import { upstreamPin as pinOf } from '../tools/pins';
 import { cacheRoot } from './cache';
+import { UpstreamRenderCache } from './upstream-render-cache';
 
 /*
  * Reads the pinned upstream files (Argo CD manifests and CRDs, Istio CRDs, the Kubernetes OpenAPI
@@ -42,14 +43,23 @@ function readJson<T>(name: UpstreamName, file: string): T {
   return JSON.parse(readFileSync(join(upstreamDir(name), file), 'utf8')) as T;
 }
 
-/** Argo CD's official install objects at the pinned version; `ha` picks the high-availability set. */
-export function loadArgoCdManifests(options: { ha?: boolean } = {}): ArgoCdManifests {
+/**
+ * Argo CD's official install objects at the pinned version; `ha` picks the high-availability set.
+ * The objects installed unchanged come already synthesized from `<upstream dir>/rendered/`
+ * (filled on first use); `renderCache: false` synthesizes everything.
+ */
+export function loadArgoCdManifests(options: { ha?: boolean; renderCache?: boolean } = {}): ArgoCdManifests {
   const ha = options.ha ?? false;
-  return {
+  const dir = upstreamDir('argo-cd');
+  const source = readFileSync(join(dir, ha ? 'ha-install.json' : 'install.json'), 'utf8');
+  const manifests = {
     version: upstreamPin('argo-cd').version,
     ha,
-    objects: readJson<KubeObject[]>('argo-cd', ha ? 'ha-install.json' : 'install.json'),
+    objects: JSON.parse(source) as KubeObject[],
   };
+  // cdk8s reads CDK8S_DISABLE_SORT when it synthesizes; the cache holds sorted output only.
+  if (options.renderCache === false || process.env.CDK8S_DISABLE_SORT) return manifests;
+  return { ...manifests, rendered: new UpstreamRenderCache(manifests, source, join(dir, 'rendered')) };
 }
 
 /** The official CRDs of Argo CD or Istio at the pinned version. */

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ApiObject } from 'cdk8s';
+import {
+  ApiObject,
+  App,
+  ImplicitTokenResolver,
+  JsonPatch,
+  LazyResolver,
+  NumberStringUnionResolver,
+} from 'cdk8s';
 import { Construct } from 'constructs';
 import { ARGOCD_NAMESPACE, LABELS, PART_OF } from '../../model/constants';
 import { isClusterScoped, KubeObject } from '../../model/objects';
@@ -16,6 +23,30 @@ export interface ArgoCdManifests {
   /** Whether these are the high-availability manifests (`manifests/ha/install.yaml`). */
   readonly ha: boolean;
   readonly objects: readonly KubeObject[];
+  /** The objects installed as upstream ships them, already synthesized once. @default none: synthesize all */
+  readonly rendered?: PassThroughRendering;
+}
+
+/**
+ * Upstream objects that `ArgoCdInstall` passes through unchanged (namespace aside), synthesized
+ * once and cached (render/ keeps them beside the upstream files). Only a shortcut: an object whose
+ * metadata, patches or app resolvers differ from when it was cached is synthesized as usual.
+ */
+export interface PassThroughRendering {
+  /** The object `Kind/name` as synthesized when placed in `namespace`; none when not cached. */
+  lookup(namespace: string, key: string): RenderedObject | undefined;
+  /**
+   * Gives a synthesized object (one the platform changed) its YAML text from a cache by content,
+   * so the writer need not render it again. Returns the object itself.
+   */
+  withText?(json: unknown): unknown;
+}
+
+export interface RenderedObject {
+  /** `JSON.stringify` of the object's `metadata.toJson()` when it was synthesized. */
+  readonly metadata: string;
+  /** What `toJson()` returned, as a fresh copy on each call. */
+  json(): unknown;
 }
 
 /** API groups and kinds Argo CD should neither watch nor manage. */
@@ -54,7 +85,7 @@ export interface ArgoCdInstallProps {
   readonly ignoreDifferences?: Readonly<Record<string, IgnoreRule>>;
   /** Notification services, triggers and templates. @default triggers and templates only, no services */
   readonly notifications?: NotificationsSettings;
-  /** Default RBAC role for signed-in users. @default "role:readonly" */
+  /** Role every signed-in user gets, e.g. "role:readonly". @default none, as upstream: roles come by group */
   readonly rbacDefaultPolicy?: string;
   /** Extra `policy.csv` lines. @default none */
   readonly rbacPolicies?: readonly string[];
@@ -102,6 +133,8 @@ export class ArgoCdInstall extends Construct {
   public readonly ha: boolean;
   /** Every object installed, by `Kind/name`. */
   public readonly objects: ReadonlyMap<string, ApiObject>;
+  /** Keys of the objects installed exactly as upstream ships them, namespace aside. */
+  public readonly passThrough: readonly string[];
 
   constructor(scope: Construct, id: string, props: ArgoCdInstallProps) {
     super(scope, id);
@@ -145,7 +178,7 @@ export class ArgoCdInstall extends Construct {
         ...(props.progressiveSyncs ? { 'applicationsetcontroller.enable.progressive.syncs': 'true' } : {}),
       },
       'argocd-rbac-cm': {
-        'policy.default': props.rbacDefaultPolicy ?? 'role:readonly',
+        ...(props.rbacDefaultPolicy ? { 'policy.default': props.rbacDefaultPolicy } : {}),
         ...(props.rbacPolicies?.length ? { 'policy.csv': `${props.rbacPolicies.join('\n')}\n` } : {}),
       },
       'argocd-notifications-cm': notificationsConfigData(props.notifications ?? {}),
@@ -163,16 +196,28 @@ export class ArgoCdInstall extends Construct {
       .update(JSON.stringify([configData['argocd-cmd-params-cm'], reconciliation, jitter]))
       .digest('hex');
     const objects = new Map<string, ApiObject>();
+    const passThrough: string[] = [];
     for (const upstream of props.manifests.objects) {
       let obj = this.inNamespace(upstream);
       const extra = obj.kind === 'ConfigMap' ? configData[obj.metadata.name] : undefined;
       if (extra) obj = withData(obj, extra, props.resourceExclusions);
-      if (obj.kind === 'Deployment' || obj.kind === 'StatefulSet')
-        obj = withPodAnnotation(obj, CONFIG_CHECKSUM_ANNOTATION, checksum);
+      const workload = obj.kind === 'Deployment' || obj.kind === 'StatefulSet';
+      if (workload) obj = withPodAnnotation(obj, CONFIG_CHECKSUM_ANNOTATION, checksum);
       const key = `${obj.kind}/${obj.metadata.name}`;
-      objects.set(key, new ApiObject(this, key, obj));
+      const rendered = extra || workload ? undefined : props.manifests.rendered?.lookup(this.namespace, key);
+      if (!extra && !workload) passThrough.push(key);
+      const cache = props.manifests.rendered;
+      objects.set(
+        key,
+        rendered
+          ? new RenderedApiObject(this, key, obj, rendered)
+          : cache?.withText
+            ? new TextCachedApiObject(this, key, obj, cache)
+            : new ApiObject(this, key, obj),
+      );
     }
     this.objects = objects;
+    this.passThrough = passThrough;
   }
 
   /** Places a namespaced upstream object in our namespace, and points RBAC subjects at it. */
@@ -185,6 +230,58 @@ export class ArgoCdInstall extends Construct {
         ? { subjects: subjects.map((s) => (s.namespace ? { ...s, namespace: this.namespace } : s)) }
         : {}),
     };
+  }
+}
+
+/**
+ * An upstream object whose synthesized form is cached: `toJson()` returns the cached copy while
+ * nothing that shapes the output changed since, else synthesizes as any ApiObject does.
+ */
+class RenderedApiObject extends ApiObject {
+  private patched = false;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: KubeObject,
+    private readonly rendered: RenderedObject,
+  ) {
+    super(scope, id, props);
+  }
+
+  public override addJsonPatch(...ops: JsonPatch[]): void {
+    this.patched = true;
+    super.addJsonPatch(...ops);
+  }
+
+  public override toJson(): unknown {
+    const builtIn = (r: object) =>
+      r instanceof LazyResolver ||
+      r instanceof ImplicitTokenResolver ||
+      r instanceof NumberStringUnionResolver;
+    if (
+      !this.patched &&
+      App.of(this).resolvers.every(builtIn) &&
+      JSON.stringify(this.metadata.toJson()) === this.rendered.metadata
+    )
+      return this.rendered.json();
+    return super.toJson();
+  }
+}
+
+/** An upstream object the platform changed: synthesized as usual, its YAML text cached by content. */
+class TextCachedApiObject extends ApiObject {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: KubeObject,
+    private readonly cache: PassThroughRendering,
+  ) {
+    super(scope, id, props);
+  }
+
+  public override toJson(): unknown {
+    return this.cache.withText!(super.toJson());
   }
 }
 

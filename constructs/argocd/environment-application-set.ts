@@ -126,16 +126,20 @@ export class EnvironmentApplicationSet extends Construct {
       throw new ValidationError('services', [], 'list at least one service to generate an Application for');
     }
     const services = [...props.services].sort((a, b) => compareCodeUnits(this.appName(a), this.appName(b)));
+    // A set, not a search per service: a fleet of thousands made this check quadratic.
+    const seen = new Set<string>();
     services.forEach((s, i) => {
       validate(`services[${i}].name`, s.name, isDnsLabel);
       if (s.part !== undefined) validate(`services[${i}].part`, s.part, isDnsLabel);
-      if (services.findIndex((o) => this.appName(o) === this.appName(s)) !== i) {
+      const appName = this.appName(s);
+      if (seen.has(appName)) {
         throw new ValidationError(
           `services[${i}].name`,
           s.name,
           'service names must be unique; rename one of them',
         );
       }
+      seen.add(appName);
     });
 
     const basePolicy = props.syncPolicy ?? SyncPolicy.forEnvironment(props.environment);

@@ -10,7 +10,7 @@ import { PlatformConfig, ServiceConfig } from '../../config/schema';
 import { LABELS, MANIFESTS_DIR, PART_OF, PLATFORM_MANIFEST } from '../../model/constants';
 import { SERVICE_KINDS } from '../../model/objects';
 import { subscriptionFor } from '../../model/notifications';
-import { DriftController } from '../drift/drift-controller';
+import type { DriftController } from '../drift/drift-controller';
 import { argoMaySelfHeal } from '../../model/classify';
 import { DriftPolicySpec } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../drift/drift-record-crd';
@@ -88,6 +88,7 @@ export class GitOpsPlatform extends Construct {
       selfHealBackoffFactor: config.argocd.selfHealBackoffFactor,
       selfHealBackoffCap: config.argocd.selfHealBackoffCap,
       resourceExclusions: config.argocd.resourceExclusions,
+      rbacDefaultPolicy: config.argocd.rbacDefaultPolicy,
       notifications: config.notifications,
       progressiveSyncs: config.applicationSet.progressiveSteps !== undefined,
     });
@@ -102,7 +103,7 @@ export class GitOpsPlatform extends Construct {
     this.platformChart = new Chart(this, 'platform');
     new DriftRecordCrd(this.platformChart, 'DriftRecords');
     const convergeNs = config.drift.controller.namespace;
-    for (const ns of [...namespaces, convergeNs].filter((n, i, all) => all.indexOf(n) === i)) {
+    for (const ns of new Set([...namespaces, convergeNs])) {
       new ApiObject(this.bootstrapChart, `Namespace-${ns}`, {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -145,7 +146,12 @@ export class GitOpsPlatform extends Construct {
     });
 
     if (config.drift.controller.enabled) {
-      this.driftController = new DriftController(this.platformChart, 'DriftController', {
+      // Required here, not imported: it brings cdk8s-plus-28, which only the controller needs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DriftController: Controller } = require('../drift/drift-controller') as {
+        DriftController: typeof DriftController;
+      };
+      this.driftController = new Controller(this.platformChart, 'DriftController', {
         environment: env,
         policy: this.driftPolicy,
         namespace: convergeNs,

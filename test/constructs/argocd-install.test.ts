@@ -100,8 +100,8 @@ describe('ArgoCdInstall', () => {
           },
         }),
     );
+    // No default role unless asked for, as upstream: every signed-in user would get it.
     expect(configMap(objects, 'argocd-rbac-cm')).toEqual({
-      'policy.default': 'role:readonly',
       'policy.csv': 'g, platform-admins, role:admin\n',
     });
     const notifications = configMap(objects, 'argocd-notifications-cm');
@@ -113,6 +113,18 @@ describe('ArgoCdInstall', () => {
     expect(parse(notifications['template.app-sync-failed'])).toMatchObject({
       webhook: { audit: { method: 'POST' } },
     });
+  });
+
+  it('gives signed-in users a default role only when the stack file names one', () => {
+    const rbac = (rbacDefaultPolicy?: string) =>
+      configMap(
+        synthObjects(
+          (chart) => new ArgoCdInstall(chart, 'ArgoCd', { manifests: MINI_ARGOCD, rbacDefaultPolicy }),
+        ),
+        'argocd-rbac-cm',
+      );
+    expect(rbac()).not.toHaveProperty('policy.default');
+    expect(rbac('role:readonly')).toEqual({ 'policy.default': 'role:readonly' });
   });
 
   it('fails when no official objects are given', () => {

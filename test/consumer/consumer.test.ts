@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { cacheRoot } from '../../render/cache';
+import { synthesizeEnvironment } from '../../render/environment';
 
 /*
  * Another repo's view: `npm pack` this package, install the tarball into a fresh project,
@@ -44,15 +46,12 @@ process.stdout.write(app.synthYaml());
 
 describe('a consumer repo', () => {
   let work: string;
+  let project: string;
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'converge-consumer-'));
-  });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-  it('installs the packed package, type-checks against it and synthesizes its own service', () => {
     run('npm', ['pack', '--silent', '--pack-destination', work], ROOT);
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
-    const project = join(work, 'orders');
+    project = join(work, 'orders');
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(
       join(project, 'package.json'),
@@ -92,7 +91,37 @@ describe('a consumer repo', () => {
       ],
       project,
     );
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+  it('runs the bundled converge bin from the installed package: the same bytes as from source, cold and warm', () => {
+    // GIVEN the bin as npm installed it, and an empty code cache
+    const bin = join(project, 'node_modules', '.bin', 'converge');
+    expect(readFileSync(bin, 'utf8')).toContain("require('./loader.js')");
+    const env = { ...process.env, CONVERGE_CACHE: join(work, 'cache') };
+    // The upstream files stay where `npm run setup` put them; only the code cache starts empty.
+    execFileSync('mkdir', ['-p', join(work, 'cache')]);
+    symlinkSync(join(cacheRoot(), 'upstream'), join(work, 'cache', 'upstream'));
+    const expected = synthesizeEnvironment('prod').files;
+    for (const round of ['cold', 'warm']) {
+      // WHEN it synthesizes prod from this checkout's stack files
+      const out = join(work, `manifests-${round}`);
+      execFileSync(bin, ['synth', '--env', 'prod', '--stacks-dir', join(ROOT, 'stacks'), '--out', out], {
+        cwd: project,
+        env,
+        stdio: 'pipe',
+      });
+      // THEN every file is byte-identical to synthesizing in process from source
+      expect(readdirSync(out).sort()).toEqual(expected.map((f) => f.name));
+      for (const f of expected) expect(readFileSync(join(out, f.name), 'utf8')).toBe(f.content);
+      // and the first run left a code cache for the next
+      expect(readdirSync(join(work, 'cache', 'code-cache')).some((f) => f.startsWith('converge.js-'))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('installs the packed package, type-checks against it and synthesizes its own service', () => {
     // Importing has no side effects: nothing printed, nothing thrown.
     expect(run('node', ['-e', "require('converge')"], project)).toBe('');
     run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
