@@ -71,8 +71,8 @@ export const isWebhookUrl: Check<string> = (value) => {
   return `Argo CD posts webhooks over https; the ${url.protocol.replace(/:$/, '')} scheme is not allowed; use https, ${example}`;
 };
 
-/** `scheme://userinfo@` anywhere in a text, e.g. an error line. */
-const USERINFO_IN_TEXT = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#\s@]*)@/g;
+/** `scheme://userinfo@` anywhere in a text, e.g. an error line; greedy to the authority's last '@', so a password holding '@' is hidden whole. */
+const USERINFO_IN_TEXT = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#\s]*)@/g;
 
 /** The text with every URL's credentials shown as `***`; an ssh login name alone stays. */
 export function redactCredentials(text: string): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { FieldChange } from '../../model/drift-policy';
 import { groupOf, ObjectRef } from '../../model/objects';
 import { escapePointer, pointerSegments } from '../../model/pointer';
+import { redactCredentials } from '../../model/urls';
 
 /*
  * Secret values never leave Converge: a drift of a Secret's data says which key changed and a
@@ -63,21 +64,8 @@ function redactSecretValue(path: readonly string[], value: unknown, salt: string
   return value;
 }
 
-// Greedy up to the authority's last '@', so a password holding '@' is hidden whole.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s?#]+)@/gi;
-
-/**
- * Credentials written into URLs (`https://user:token@host`) as `***`. For http(s) any userinfo
- * is hidden, since a token often stands alone as the user; elsewhere only a password is.
- */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_USERINFO, (all, scheme: string, userinfo: string) =>
-    /^https?:\/\/$/i.test(scheme) || userinfo.includes(':') ? `${scheme}***@` : all,
-  );
-}
-
 function redactUrls(value: unknown): unknown {
-  if (typeof value === 'string') return redactUrlCredentials(value);
+  if (typeof value === 'string') return redactCredentials(value);
   if (Array.isArray(value)) return value.map(redactUrls);
   if (value && typeof value === 'object')
     return Object.fromEntries(

@@ -1,5 +1,5 @@
 import { LABELS } from '../../model/constants';
-import { redactUrlCredentials } from '../engine/redact';
+import { redactCredentials } from '../../model/urls';
 
 /*
  * Whether an environment's Argo CD Applications are done: Synced (to a revision, when one is asked
@@ -66,7 +66,7 @@ function revisionsIn(app: ArgoApplication, repoURL: string | undefined): string[
 
 function short(message: string): string {
   // Argo CD repeats repo URLs in its messages, credentials and all.
-  const one = redactUrlCredentials(message).replace(/\s+/g, ' ').trim();
+  const one = redactCredentials(message).replace(/\s+/g, ' ').trim();
   if (one.length <= MESSAGE_MAX) return one;
   // Both ends: what failed comes first, and tools such as helm put why last.
   const head = Math.floor(MESSAGE_MAX / 3);

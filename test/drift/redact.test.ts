@@ -1,7 +1,8 @@
 import { recordFromFinding, storedForm } from '../../drift/audit';
 import { Reconciler } from '../../drift/controller/reconciler';
 import { DriftFinding, findDrift } from '../../drift/engine/find-drift';
-import { redactFields, redactUrlCredentials } from '../../drift/engine/redact';
+import { redactFields } from '../../drift/engine/redact';
+import { redactCredentials as redactUrlCredentials } from '../../model/urls';
 import { evaluateApplications } from '../../drift/kube/app-health';
 import { emailMessage } from '../../drift/notify/email';
 import { pagerDutyPayload } from '../../drift/notify/pagerduty';
