@@ -3,10 +3,11 @@
 // Figures only. BENCH_RUNS no-op runs; BENCH_STACK_FILE picks another stack file to deploy;
 // BENCH_KEEP=1 keeps the workspace.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from '../model/statistics';
 import { PulumiWorkspace, ROOT } from '../tools/cluster/harness';
+import { pulumiHome } from '../tools/pulumi-home';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -58,8 +59,22 @@ async function main() {
     console.log(`\npulumi up --stack dev (${ROOT}/dist/stacks/index.js):`);
     // Objects an earlier stack left are taken over (its field manager would otherwise conflict).
     show('from an empty stack', [up(ws, [], { PULUMI_K8S_ENABLE_PATCH_FORCE: 'true' })]);
-    const noop = Array.from({ length: RUNS }, () => up(ws, ['--expect-no-changes']));
+    // Paired: Pulumi's always-on debug log (tools/pulumi-home.js turns it off for these runs) on, then off.
+    const logs = join(ws.env.PULUMI_HOME!, 'logs');
+    const withLog: Run[] = [];
+    const noop: Run[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      rmSync(logs, { recursive: true, force: true });
+      withLog.push(up(ws, ['--expect-no-changes']));
+      rmSync(logs, { recursive: true, force: true });
+      pulumiHome(ws.env.PULUMI_HOME!);
+      noop.push(up(ws, ['--expect-no-changes']));
+    }
     show('no-op', noop);
+    show("no-op with the CLI's automatic debug log (Pulumi's default)", withLog);
+    console.log(
+      `  ratio, median of pairs: ${median(noop.map((r, i) => r.wallS / withLog[i].wallS)).toFixed(2)}× wall, ${median(noop.map((r, i) => r.cpuS / withLog[i].cpuS)).toFixed(2)}× CPU`,
+    );
     // Where a no-op's time goes: the same run without the intermediate state saves.
     show('no-op, PULUMI_SKIP_CHECKPOINTS=true', [
       up(ws, ['--expect-no-changes'], { PULUMI_SKIP_CHECKPOINTS: 'true' }),

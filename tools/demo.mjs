@@ -26,6 +26,7 @@ const kubeconfig = join(process.env.CONVERGE_RUN_DIR ?? join(cacheRoot(), 'run')
 const gitURL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
 mkdirSync(dir, { recursive: true });
 const yaml = require('yaml');
+const { pulumiHome } = require(join(root, 'tools', 'pulumi-home.js'));
 writeFileSync(
   join(dir, 'Pulumi.yaml'),
   yaml.stringify({
@@ -64,7 +65,7 @@ const env = {
   PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? 'converge-demo',
   PULUMI_SKIP_UPDATE_CHECK: 'true',
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-  PULUMI_HOME: join(dir, '.pulumi-home'),
+  PULUMI_HOME: pulumiHome(join(dir, '.pulumi-home')),
 };
 step('pulumi up --stack dev');
 try {

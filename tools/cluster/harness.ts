@@ -19,6 +19,7 @@ import { packageRoot } from '../../config/package-root';
 import { ARGOCD_NAMESPACE } from '../../model/constants';
 import { resultsDir, runDir } from '../../render/cache';
 import { toolsBinDir } from '../../render/tools';
+import { pulumiHome } from '../pulumi-home';
 
 /*
  * Shared by the end-to-end suite and the cluster benchmarks: where the local control plane lives
@@ -67,7 +68,7 @@ export function pulumiEnv(backendDir: string): NodeJS.ProcessEnv {
     PULUMI_CONFIG_PASSPHRASE: 'converge-e2e',
     PULUMI_SKIP_UPDATE_CHECK: 'true',
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-    PULUMI_HOME: join(backendDir, '.pulumi-home'),
+    PULUMI_HOME: pulumiHome(join(backendDir, '.pulumi-home')),
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: 'true',
     KUBECONFIG,
   };
