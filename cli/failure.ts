@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { YAMLError } from 'yaml';
 import { ConvergeError, EXIT, firstLine, isSystemError, systemErrorLine } from '../model/errors';
+import { redactCredentials } from '../model/urls';
 
 /*
  * How `converge` ends when something throws: one line per problem, each starting `converge: `,
@@ -18,6 +19,12 @@ const debug = () => process.env.CONVERGE_DEBUG === '1';
 
 /** The lines to print and the exit code for an error thrown by a command or by commander. */
 export function failureReport(err: unknown, program: Command, argv: readonly string[]): FailureReport {
+  const report = rawReport(err, program, argv);
+  // The last guard of "secrets stay secret": a URL's password in any message, foreseen or not, is cut.
+  return { ...report, lines: report.lines.map(redactCredentials) };
+}
+
+function rawReport(err: unknown, program: Command, argv: readonly string[]): FailureReport {
   if (err instanceof CommanderError) return commanderReport(err, program, argv);
   const lines = userLines(err);
   if (lines) {

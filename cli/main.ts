@@ -4,14 +4,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENVIRONMENTS, METRICS_PORT } from '../model/constants';
 import { EXIT } from '../model/errors';
+import { isHostOrAddress } from '../model/validators';
 import { failureReport } from './failure';
 
 function envOption() {
   return new Option('-e, --env <env>', `environment: ${ENVIRONMENTS.join(', ')}`).makeOptionMandatory();
 }
 
+// Digits only: Number() would take "" and " " as 0, and "0x50" or "8e3" as ports.
 function port(value: string): number {
-  const n = Number(value);
+  const n = /^-?[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < -1 || n > 65535)
     throw new InvalidArgumentError(
       `it is ${JSON.stringify(value)}; use a whole number (a port 0-65535, -1 for none)`,
@@ -20,10 +22,19 @@ function port(value: string): number {
 }
 
 function seconds(value: string): number {
-  const n = Number(value);
+  const n = /^[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 86400)
     throw new InvalidArgumentError(`it is ${JSON.stringify(value)}; use whole seconds from 1 to 86400`);
   return n;
+}
+
+/** A listen address: an IP or a host name, never empty (Node would take "" as every interface). */
+function host(value: string): string {
+  if (isHostOrAddress(value))
+    throw new InvalidArgumentError(
+      `it is ${JSON.stringify(value)}; pass an IP address or host name of this machine, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`,
+    );
+  return value;
 }
 
 function stacksDirOption() {
@@ -173,6 +184,7 @@ export function buildProgram(): Command {
     .option(
       '--metrics-host <host>',
       'address /metrics listens on; 0.0.0.0 serves every interface (the in-cluster Deployment, for Prometheus)',
+      host,
       '127.0.0.1',
     )
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')

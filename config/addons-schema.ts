@@ -29,7 +29,9 @@ const addonRepoUrl = checked(
       ? 'wildcards allow any repo; use the one repo URL the add-on reads from'
       : isGitRepoUrl(v) === undefined
         ? hasNoCredentials(v)
-        : 'it must be a Helm repo URL (https://...) or a Git URL (https://, ssh://, git://, file:// or git@host:path); use the URL of the repo that holds the chart',
+        : /^file:/i.test(v)
+          ? isGitRepoUrl(v)
+          : 'it must be a Helm repo URL (https://...) or a Git URL (https://, ssh://, git:// or git@host:path); use the URL of the repo that holds the chart',
   redactedUrl,
 );
 

@@ -2,13 +2,18 @@ import { z } from 'zod';
 import { Environment, ENVIRONMENTS } from '../model/constants';
 import { ValidationError } from '../model/errors';
 import { SyncPolicy } from '../model/sync-policy';
-import { hasUserinfo } from '../model/urls';
+import { hasNoCredentials, hasUserinfo } from '../model/urls';
+import { isEmailAddress, isGitRepoUrl, isProjectSourceRepo } from '../model/validators';
+import { consistencyChecks } from './consistency-checks';
 import type { PlatformConfig, SyncConfig } from './schema';
 
 /*
  * Rules that span several keys of a stack file (a service's repo must be in the project, a drift
  * target must be configured, ...), each reported at the key a person would change.
  */
+
+/** The shape drift-schema.ts gives a notify target; a target without it has that file's error. */
+const NOTIFY_TARGET = /^(slack:.+|pagerduty|email:.+@.+|webhook:[a-z0-9-]+)$/;
 
 export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void {
   for (const [name, service] of Object.entries(config.services)) {
@@ -27,14 +32,26 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
       });
     }
   }
-  // An empty project.sourceRepos has its own error; every repo would be outside it.
-  const repos = config.project.sourceRepos ?? [config.git.repoURL];
+  // An empty project.sourceRepos, or one with a bad entry (a wildcard), has its own error already:
+  // checking against it would add a second line about the same problem.
+  const declared = config.project.sourceRepos;
+  const repos =
+    declared === undefined
+      ? [config.git.repoURL]
+      : declared.every((r) => isProjectSourceRepo(r) === undefined && hasNoCredentials(r) === undefined)
+        ? declared
+        : [];
   const onDefaultRepo: string[] = [];
   for (const [name, service] of Object.entries(config.services)) {
     const repo = service.repoURL;
     if (repo === undefined) onDefaultRepo.push(name);
-    // A URL with credentials has its own error already.
-    else if (repos.length > 0 && !repos.includes(repo) && !hasUserinfo(repo)) {
+    // A URL with credentials, or no Git URL at all, has its own error already.
+    else if (
+      repos.length > 0 &&
+      !repos.includes(repo) &&
+      !hasUserinfo(repo) &&
+      isGitRepoUrl(repo) === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['services', name, 'repoURL'],
@@ -43,7 +60,13 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
       });
     }
   }
-  if (onDefaultRepo.length > 0 && repos.length > 0 && !repos.includes(config.git.repoURL)) {
+  if (
+    onDefaultRepo.length > 0 &&
+    repos.length > 0 &&
+    !repos.includes(config.git.repoURL) &&
+    isGitRepoUrl(config.git.repoURL) === undefined &&
+    !hasUserinfo(config.git.repoURL)
+  ) {
     ctx.addIssue({
       code: 'custom',
       path: ['git', 'repoURL'],
@@ -85,8 +108,18 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
   for (const severity of ['low', 'medium', 'high'] as const) {
     for (const [i, target] of config.drift.notify[severity].entries()) {
       const [service, name] = target.split(':');
-      // Malformed targets already have their own error.
-      if (!['webhook', 'slack', 'pagerduty', 'email'].includes(service)) continue;
+      // Malformed targets already have their own error (drift-schema.ts's notifyTarget).
+      if (!NOTIFY_TARGET.test(target)) continue;
+      const address = service === 'email' ? isEmailAddress(target.slice('email:'.length)) : undefined;
+      if (address) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drift', 'notify', severity, i],
+          input: target,
+          message: `after "email:" ${address.replace(/^it must be /, 'comes ')}, e.g. "email:oncall@example.com"`,
+        });
+        continue;
+      }
       const missing =
         service === 'webhook'
           ? !(name in config.notifications.webhooks)
@@ -102,32 +135,34 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
     }
   }
   for (const [i, sub] of config.notifications.subscriptions.entries()) {
-    const configured =
-      sub.service === 'webhook'
-        ? Object.keys(config.notifications.webhooks).length > 0
-        : config.notifications[sub.service];
+    const webhooks = Object.keys(config.notifications.webhooks);
+    const configured = sub.service === 'webhook' ? webhooks.length > 0 : config.notifications[sub.service];
     if (!configured) {
+      // One problem, one line: with no webhook declared, the recipients have nothing to name.
       ctx.addIssue({
         code: 'custom',
         path: ['notifications', 'subscriptions', i, 'service'],
         input: sub.service,
-        message: `no ${sub.service} service is configured; add notifications.${sub.service === 'webhook' ? 'webhooks.<name>' : sub.service} or subscribe another service`,
+        message:
+          sub.service === 'webhook'
+            ? 'no webhook is declared, so its recipients name nothing; declare one under notifications.webhooks first (e.g. deploy-events: { url: https://hooks.example.com/argocd }), or subscribe another service'
+            : `no ${sub.service} service is configured; add notifications.${sub.service} or subscribe another service`,
       });
-    }
-    if (sub.service === 'webhook') {
+    } else if (sub.service === 'webhook') {
       for (const [j, recipient] of sub.recipients.entries()) {
         if (!(recipient in config.notifications.webhooks)) {
           ctx.addIssue({
             code: 'custom',
             path: ['notifications', 'subscriptions', i, 'recipients', j],
             input: recipient,
-            message: `it is not a declared webhook; use one of: ${Object.keys(config.notifications.webhooks).join(', ')}`,
+            message: `it is not a declared webhook; use one of: ${webhooks.join(', ')}`,
           });
         }
       }
     }
   }
   addonChecks(config, ctx);
+  consistencyChecks(config, ctx);
 }
 
 /** Argo CD's longest name of a project. */

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { ARGOCD_SERVICE_NAMES, NOTIFICATION_TRIGGER_NAMES } from '../model/notifications';
 import { isSecretKeyName, looksLikeCredential } from '../model/secrets';
 import { isWebhookUrl } from '../model/urls';
-import { isDnsLabel, isIntegerInRange, isNonEmptyString } from '../model/validators';
+import {
+  isDnsLabel,
+  isHostOrAddress,
+  isIntegerInRange,
+  isMailbox,
+  isNonEmptyString,
+} from '../model/validators';
 import { checked, hidden, redactedUrl } from './checked';
 
 /* The schema of `notifications`: the services Argo CD notifies, and who subscribes to what. */
@@ -20,9 +26,10 @@ export const notificationsSchema = z.strictObject({
   pagerduty: z.strictObject({ routingKeySecretKey: secretKey('pagerduty-routing-key') }).optional(),
   email: z
     .strictObject({
-      host: checked(z.string(), isNonEmptyString),
+      host: checked(z.string(), isHostOrAddress),
       port: checked(z.number(), isIntegerInRange(1, 65535, 'use 587 for SMTP with STARTTLS')).default(587),
-      from: checked(z.string(), isNonEmptyString),
+      /** The sender Argo CD's mails show; SMTP servers refuse one that is not an address. */
+      from: checked(z.string(), isMailbox),
       passwordSecretKey: secretKey('email-password'),
     })
     .optional(),

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { ARGOCD_NAMESPACE, ENVIRONMENTS, IN_CLUSTER_SERVER } from '../model/constants';
+import { ARGOCD_NAMESPACE, ENVIRONMENTS, IN_CLUSTER_SERVER, isKubernetesNamespace } from '../model/constants';
 import { isTimeZone } from '../model/time-zone';
-import { hasNoCredentials } from '../model/urls';
+import { hasNoCredentials, isClusterServerUrl } from '../model/urls';
 import {
   durationSeconds,
   isApiGroup,
   isCronSchedule,
   isDnsLabel,
   isDuration,
+  isDurationUpTo,
   isGitRepoUrl,
   isGitRevision,
   isIntegerInRange,
@@ -16,7 +17,7 @@ import {
   isProjectSourceRepo,
 } from '../model/validators';
 import { addonSchema } from './addons-schema';
-import { all, checked, dnsLabel, duration, redactedUrl } from './checked';
+import { all, checked, dnsLabel, redactedUrl } from './checked';
 import { crossChecks } from './cross-checks';
 import { driftSchema } from './drift-schema';
 import { notificationsSchema } from './notifications-schema';
@@ -30,11 +31,17 @@ import { serviceSchema } from './services-schema';
 const EXCLUSION_FIX = (what: string) =>
   `a wildcard hides every matching ${what} from Argo CD, drift checks included; list each group and kind to exclude, e.g. cilium.io and CiliumIdentity`;
 
+/** A duration of at most `max`: each key has its own sensible ceiling, far below Go's overflow. */
+const durationUpTo = (max: string, why: string) => checked(z.string(), isDurationUpTo(max, why));
+
 const retrySchema = z.strictObject({
   limit: checked(z.number(), isIntegerInRange(0, 100, 'use 0 for no retries')).optional(),
-  backoffDuration: duration.optional(),
+  backoffDuration: durationUpTo('1h', 'the first wait before a failed sync is retried').optional(),
   backoffFactor: checked(z.number(), isIntegerInRange(1, 10, 'use 2 to double the wait')).optional(),
-  backoffMaxDuration: duration.optional(),
+  backoffMaxDuration: durationUpTo(
+    '24h',
+    'the longest wait between retries; a failed sync would wait longer to be retried',
+  ).optional(),
 });
 
 const syncSchema = z.strictObject({
@@ -58,8 +65,11 @@ const syncWindowSchema = z.strictObject({
   /** How long the window stays open; a window of 0s never holds anything. */
   duration: checked(
     z.string(),
-    all<string>(isDuration, (v) =>
-      durationSeconds(v) > 0 ? undefined : 'a window of no time never opens; give it a length, e.g. "1h"',
+    all<string>(
+      isDuration,
+      (v) =>
+        durationSeconds(v) > 0 ? undefined : 'a window of no time never opens; give it a length, e.g. "1h"',
+      isDurationUpTo('8760h', 'a window longer than a year never closes'),
     ),
   ),
   applications: z.array(checked(z.string(), isNonEmptyString)).default(['*']),
@@ -101,24 +111,37 @@ export const platformConfigSchema = z
     }),
     destination: z
       .strictObject({
-        server: checked(z.string(), isNonEmptyString).default(IN_CLUSTER_SERVER),
+        server: checked(z.string(), isClusterServerUrl, redactedUrl).default(IN_CLUSTER_SERVER),
       })
       .prefault({}),
     argocd: z
       .strictObject({
-        namespace: dnsLabel.default(ARGOCD_NAMESPACE),
+        namespace: checked(
+          z.string(),
+          all<string>(isDnsLabel, (v) =>
+            isKubernetesNamespace(v)
+              ? 'Kubernetes keeps it (and every "kube-" namespace) for itself, and Argo CD would share it with everything there; use a namespace of its own, e.g. "argocd"'
+              : undefined,
+          ),
+        ).default(ARGOCD_NAMESPACE),
         ha: z.boolean().default(false),
-        reconciliationTimeout: duration.default('180s'),
-        reconciliationJitter: duration.default('60s'),
+        reconciliationTimeout: durationUpTo(
+          '24h',
+          'how often Argo CD polls Git; for rarer polls, add a Git webhook',
+        ).default('180s'),
+        reconciliationJitter: durationUpTo('1h', 'a random delay added to each poll').default('60s'),
         /** First wait before self-heal retries; Argo CD's backoff grows from it. */
-        selfHealBackoff: duration.default('2s'),
+        selfHealBackoff: durationUpTo('1h', 'the first wait before a repeated self-heal').default('2s'),
         /** Multiplier of the self-heal wait after each heal of the same Application. */
         selfHealBackoffFactor: checked(
           z.number(),
           isIntegerInRange(1, 10, 'use 1 for a constant wait'),
         ).default(3),
         /** Longest self-heal wait; keeps drift short-lived when heals repeat. */
-        selfHealBackoffCap: duration.default('300s'),
+        selfHealBackoffCap: durationUpTo(
+          '24h',
+          'the longest wait between self-heals; drift would outlive it unhealed',
+        ).default('300s'),
         resourceExclusions: z
           .array(
             z.strictObject({

@@ -1,8 +1,15 @@
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError } from 'yaml';
 import { Environment, ENVIRONMENTS, isEnvironment, PLATFORM_CONFIG_KEY } from '../model/constants';
-import { ConfigError, firstLine, isSystemError, systemErrorLine, UsageError } from '../model/errors';
+import {
+  ConfigError,
+  firstLine,
+  isSystemError,
+  showValue,
+  systemErrorLine,
+  UsageError,
+} from '../model/errors';
 import { packageRoot } from './package-root';
 import { ConfigSource, parsePlatformConfig } from './parse';
 import { PlatformConfig } from './schema';
@@ -94,8 +101,10 @@ function keyRange(doc: Document, path: readonly (string | number)[]): Range | un
 export function loadStackConfig(env: string, options: StackConfigOptions = {}): LoadedStackConfig {
   const dir = stacksDir(options);
   if (!isEnvironment(env)) {
+    // Quoted, so a value with a newline or spaces stays one visible line; a file is suggested only for a name.
+    const name = /^[a-z0-9][a-z0-9-]{0,62}$/.test(env) ? env : '<env>';
     throw new ConfigError([
-      `environment "${env}" is unknown; allowed: ${ENVIRONMENTS.join(', ')}; pass one of those, or add stacks/Pulumi.${env}.yaml and the name to ENVIRONMENTS`,
+      `environment ${showValue(env)} is unknown; allowed: ${ENVIRONMENTS.join(', ')}; pass one of those, or add stacks/Pulumi.${name}.yaml and the name to ENVIRONMENTS`,
     ]);
   }
   if (options.dir !== undefined) checkStacksDir(options.dir);
@@ -135,14 +144,29 @@ export function readStackFile(path: string, file: string, other = '--env'): stri
       ]);
     bytes = readFileSync(path);
   } catch (err) {
-    if (isSystemError(err) && err.code === 'ENOENT')
+    if (isSystemError(err) && err.code === 'ENOENT') {
+      const near = misnamedSibling(path);
       throw new ConfigError([
-        `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another ${other}`,
+        near
+          ? `${file}: file not found, but ${JSON.stringify(near)} is beside it; rename that to ${basename(path)} (Pulumi and converge read only that name)`
+          : `${file}: file not found; create it (start from Pulumi.dev.yaml) or pass another ${other}`,
       ]);
+    }
     if (isSystemError(err)) throw new ConfigError([systemErrorLine(err, file)]);
     throw err;
   }
   return decodeUtf8(bytes, file);
+}
+
+/** A file beside `path` that differs only in case or in `.yml` for `.yaml`: a likely typo. */
+function misnamedSibling(path: string): string | undefined {
+  const want = basename(path).toLowerCase();
+  const alike = new Set([want, want.replace(/\.yaml$/, '.yml')]);
+  try {
+    return readdirSync(dirname(path)).find((e) => e !== basename(path) && alike.has(e.toLowerCase()));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Strict UTF-8: a replacement character would end up in names and manifests unnoticed. */

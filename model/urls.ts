@@ -71,6 +71,25 @@ export const isWebhookUrl: Check<string> = (value) => {
   return `Argo CD posts webhooks over https; the ${url.protocol.replace(/:$/, '')} scheme is not allowed; use https, ${example}`;
 };
 
+/**
+ * Where Argo CD deploys (`destination.server`): the API server's https URL, as `argocd cluster add`
+ * registers it, or https://kubernetes.default.svc for Argo CD's own cluster; never credentials.
+ */
+export const isClusterServerUrl: Check<string> = (value) => {
+  const example = 'e.g. "https://kubernetes.default.svc" (Argo CD\'s own cluster) or "https://10.0.0.1:6443"';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `it must be the https URL of a Kubernetes API server, ${example}`;
+  }
+  if (url.username !== '' || url.password !== '')
+    return `it carries credentials (${redactUrl(value)}); Argo CD keeps a cluster's credentials in a cluster Secret (argocd.argoproj.io/secret-type: cluster); write the URL without them`;
+  if (url.protocol !== 'https:' || !url.hostname || /\s/.test(value))
+    return `it must be the https URL of a Kubernetes API server (the ${url.protocol.replace(/:$/, '')} scheme is not one), ${example}`;
+  return undefined;
+};
+
 /** `scheme://userinfo@` anywhere in a text, e.g. an error line; greedy to the authority's last '@', so a password holding '@' is hidden whole. */
 const USERINFO_IN_TEXT = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#\s]*)@/g;
 

@@ -4,6 +4,8 @@
  * or the rule: what is allowed and how to fix it.
  */
 
+import { isIP } from 'node:net';
+import { regexes } from 'zod';
 import { ValidationError } from './errors';
 
 export type Check<T> = (value: T) => string | undefined;
@@ -60,9 +62,11 @@ export const isNonNegativeInteger = (fix: string): Check<number> =>
   isIntegerInRange(0, Number.MAX_SAFE_INTEGER, fix);
 
 export const isGitRepoUrl: Check<string> = (value) =>
-  typeof value === 'string' && /^(https?:\/\/|git:\/\/|ssh:\/\/|file:\/\/|git@[^:]+:).+/.test(value)
-    ? undefined
-    : 'it must be a Git URL (https://, ssh://, git://, file:// or git@host:path); use the URL you would `git clone`';
+  typeof value === 'string' && /^file:/i.test(value)
+    ? "Argo CD's repo-server clones it in the cluster, where a path on this machine does not exist; push the repo to a Git server and use its https://, ssh:// or git:// URL"
+    : typeof value === 'string' && /^(https?:\/\/|git:\/\/|ssh:\/\/|git@[^:]+:).+/.test(value)
+      ? undefined
+      : 'it must be a Git URL (https://, ssh://, git:// or git@host:path); use the URL you would `git clone`';
 
 export const isNonEmptyString: Check<string> = (value) =>
   typeof value === 'string' && value.trim().length > 0 ? undefined : 'it must be a non-empty string';
@@ -105,6 +109,76 @@ export const isRepoPath: Check<string> = (value) =>
   (value.startsWith('/') || value.split('/').includes('..')
     ? 'it must be a path inside the repo, e.g. "charts/app-service"'
     : undefined);
+
+/**
+ * A duration no longer than `max` (itself a duration), e.g. `isDurationUpTo('24h', why)`. Argo CD
+ * and the controller parse durations into Go's time.Duration, which overflows past about 2562047h.
+ */
+export function isDurationUpTo(max: string, why: string): Check<string> {
+  return (value) =>
+    isDuration(value) ??
+    (durationSeconds(value) > durationSeconds(max)
+      ? `it is longer than ${max}, the most it may be (${why}); shorten it, e.g. to ${max}`
+      : undefined);
+}
+
+/*
+ * An image reference as distribution/reference (the container runtime's parser) reads it:
+ * [registry[:port]/]path[:tag][@digest]. Hand-written: its grammar is a few regular expressions
+ * (regexp.go), and no JS library carries them.
+ */
+const REGISTRY =
+  /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+
+/** A full image reference such as "ghcr.io/example-org/converge:0.1.0" (tag or digest optional). */
+export const isImageReference: Check<string> = (value) => {
+  const fix =
+    'it must be an image reference such as "ghcr.io/example-org/converge:0.1.0" (lowercase repository, then :tag or @sha256:digest)';
+  if (typeof value !== 'string' || value === '') return fix;
+  const at = value.indexOf('@');
+  const digest = at < 0 ? undefined : value.slice(at + 1);
+  let name = at < 0 ? value : value.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  let tag: string | undefined;
+  if (colon > name.lastIndexOf('/')) {
+    tag = name.slice(colon + 1);
+    name = name.slice(0, colon);
+  }
+  const parts = name.split('/');
+  // The first part is a registry only when it looks like one, as ParseNormalizedNamed decides.
+  const hasRegistry =
+    parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost');
+  const path = hasRegistry ? parts.slice(1) : parts;
+  const ok =
+    name.length <= 255 &&
+    (!hasRegistry || REGISTRY.test(parts[0])) &&
+    path.every((p) => PATH_COMPONENT.test(p)) &&
+    (tag === undefined || IMAGE_TAG.test(tag)) &&
+    (digest === undefined || DIGEST.test(digest));
+  return ok ? undefined : fix;
+};
+
+/** A host name or IP address, e.g. "smtp.example.com" or "10.0.0.5": no scheme, port or path. */
+export const isHostOrAddress: Check<string> = (value) =>
+  typeof value === 'string' && (isIP(value.replace(/^\[|\]$/g, '')) !== 0 || regexes.hostname.test(value))
+    ? undefined
+    : 'it must be a host name or IP address such as "smtp.example.com" or "10.0.0.5", without scheme, port or path';
+
+/** An email address, by zod's own pattern (the one `z.email()` uses): `name@example.com`. */
+export const isEmailAddress: Check<string> = (value) =>
+  typeof value === 'string' && value.length <= 254 && regexes.email.test(value)
+    ? undefined
+    : 'it must be an email address such as "argocd@example.com"';
+
+/** A sender as mail headers write it: an address, or a name and an address, `Argo CD <argocd@example.com>`. */
+export const isMailbox: Check<string> = (value) => {
+  const named = typeof value === 'string' ? /^[^<>\r\n]*<([^<>]+)>$/.exec(value) : null;
+  return isEmailAddress(named ? named[1] : value) === undefined
+    ? undefined
+    : 'it must be an email address such as "argocd@example.com", or a name and one: "Argo CD <argocd@example.com>"';
+};
 
 /** Durations in seconds, for values Argo CD takes as a plain number of seconds. */
 export function durationSeconds(value: string): number {

@@ -1,9 +1,13 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpsRequest, RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { ConvergeError, firstLine } from '../../model/errors';
+import { ConvergeError, firstLine, isSystemError, systemErrorLine } from '../../model/errors';
 import { groupOf } from '../../model/objects';
+import { redactCredentials, redactUrl } from '../../model/urls';
+import { kubeconfigFileOf, plainOrQuoted } from './kubeconfig';
 
 /*
  * Raw JSON requests on top of @kubernetes/client-node's KubeConfig (auth, TLS, contexts).
@@ -42,19 +46,21 @@ export function checkKubeConfig(kc: KubeConfig): string[] {
   const contextName = kc.getCurrentContext();
   const names = kc.getContexts().map((c) => c.name);
   const choose = names.length
-    ? `pass --context with one of ${names.join(', ')}, or run \`kubectl config use-context <name>\``
+    ? `pass --context with one of ${names.map(plainOrQuoted).join(', ')}, or run \`kubectl config use-context <name>\``
     : 'add a context to it, or pass another --kubeconfig';
   if (!contextName) throw new ConvergeError(`the kubeconfig has no current context; ${choose}`);
   const context = kc.getContextObject(contextName);
   if (!context)
     throw new ConvergeError(
-      `the kubeconfig's current context "${contextName}" is not defined in it; ${choose}`,
+      `the kubeconfig's current context ${JSON.stringify(contextName)} is not defined in it; ${choose}`,
     );
   const cluster = kc.getCurrentCluster();
   if (!cluster)
     throw new ConvergeError(
-      `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define; add it under clusters, or pass another --context`,
+      `context ${JSON.stringify(contextName)} names cluster ${JSON.stringify(context.cluster)}, which the kubeconfig does not define; add it under clusters, or pass another --context`,
     );
+  // Never the password a server URL may carry: every message shows it redacted.
+  const server = redactUrl(cluster.server ?? '');
   let url: URL | undefined;
   try {
     url = new URL(cluster.server);
@@ -63,22 +69,107 @@ export function checkKubeConfig(kc: KubeConfig): string[] {
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname)
     throw new ConvergeError(
-      `cluster "${cluster.name}" of context "${contextName}" has server ${JSON.stringify(cluster.server ?? '')}, which is not an http(s) URL; set it to the API server's address, e.g. https://10.0.0.1:6443`,
+      `cluster ${JSON.stringify(cluster.name)} of context ${JSON.stringify(contextName)} has server ${redactCredentials(JSON.stringify(cluster.server ?? ''))}, which is not an http(s) URL; set it to the API server's address, e.g. https://10.0.0.1:6443`,
     );
   const loopback = isLoopback(url.hostname);
   if (url.protocol === 'http:' && !loopback)
     throw new ConvergeError(
-      `cluster "${cluster.name}" of context "${contextName}" has server ${cluster.server}: plain http to another machine would send the credentials unencrypted; use the API server's https address (plain http is allowed only to loopback, e.g. kubectl proxy)`,
+      `cluster ${JSON.stringify(cluster.name)} of context ${JSON.stringify(contextName)} has server ${server}: plain http to another machine would send the credentials unencrypted; use the API server's https address (plain http is allowed only to loopback, e.g. kubectl proxy)`,
     );
   if (url.protocol === 'http:' && !cluster.skipTLSVerify)
     throw new ConvergeError(
-      `cluster "${cluster.name}" of context "${contextName}" has server ${cluster.server}: client-node sends plain http only with insecure-skip-tls-verify: true; set that on this loopback cluster, or use its https address`,
+      `cluster ${JSON.stringify(cluster.name)} of context ${JSON.stringify(contextName)} has server ${server}: client-node sends plain http only with insecure-skip-tls-verify: true; set that on this loopback cluster, or use its https address`,
     );
+  checkTlsMaterial(kc, cluster.name);
   return cluster.skipTLSVerify && !loopback
     ? [
-        `${contextName} skips TLS verification (insecure-skip-tls-verify: true), so anyone between here and ${cluster.server} can read and change what converge sends, credentials included; set certificate-authority-data and remove insecure-skip-tls-verify`,
+        `${plainOrQuoted(contextName)} skips TLS verification (insecure-skip-tls-verify: true), so anyone between here and ${server} can read and change what converge sends, credentials included; set certificate-authority-data and remove insecure-skip-tls-verify`,
       ]
     : [];
+}
+
+/**
+ * The current user's client key and certificate and the cluster's CA parse, so a broken one is a
+ * line naming its file, entry and key; OpenSSL would fail later inside the request, naming nothing.
+ */
+function checkTlsMaterial(kc: KubeConfig, clusterName: string): void {
+  const user = kc.getCurrentUser();
+  const cluster = kc.getCluster(clusterName);
+  const key = (b: Buffer) => createPrivateKey(b);
+  const cert = (b: Buffer) => new X509Certificate(b);
+  const items = [
+    {
+      kind: 'user',
+      name: user?.name,
+      key: 'client-key-data',
+      data: user?.keyData,
+      parse: key,
+      what: 'a PEM private key',
+    },
+    {
+      kind: 'user',
+      name: user?.name,
+      key: 'client-key',
+      path: user?.keyFile,
+      parse: key,
+      what: 'a PEM private key',
+    },
+    {
+      kind: 'user',
+      name: user?.name,
+      key: 'client-certificate-data',
+      data: user?.certData,
+      parse: cert,
+      what: 'a PEM certificate',
+    },
+    {
+      kind: 'user',
+      name: user?.name,
+      key: 'client-certificate',
+      path: user?.certFile,
+      parse: cert,
+      what: 'a PEM certificate',
+    },
+    {
+      kind: 'cluster',
+      name: cluster?.name,
+      key: 'certificate-authority-data',
+      data: cluster?.caData,
+      parse: cert,
+      what: 'a PEM CA certificate',
+    },
+    {
+      kind: 'cluster',
+      name: cluster?.name,
+      key: 'certificate-authority',
+      path: cluster?.caFile,
+      parse: cert,
+      what: 'a PEM CA certificate',
+    },
+  ] as const;
+  for (const item of items) {
+    if (item.name === undefined) continue;
+    const raw = 'data' in item ? item.data : item.path;
+    if (!raw) continue;
+    const file = kubeconfigFileOf(kc, item.kind, item.name) ?? 'the kubeconfig';
+    const where = `${file}: ${item.kind} ${JSON.stringify(item.name)}`;
+    let bytes: Buffer;
+    try {
+      bytes = 'data' in item ? Buffer.from(raw, 'base64') : readFileSync(raw);
+    } catch (err) {
+      throw new ConvergeError(
+        `${where}: ${item.key} ${isSystemError(err) ? systemErrorLine(err, JSON.stringify(raw)) : 'cannot be read'}; point it at the file, or embed it as ${item.key}-data`,
+      );
+    }
+    try {
+      item.parse(bytes);
+    } catch {
+      // The value itself is never shown: it may be a real key.
+      throw new ConvergeError(
+        `${where}: ${item.key} is not ${item.what}${'data' in item ? ' in base64' : ` (${JSON.stringify(raw)})`}; replace it with the ${item.kind === 'user' ? 'credentials your cluster issued' : "cluster's CA"}, e.g. \`kubectl config set-${item.kind === 'user' ? 'credentials' : 'cluster'} ${item.name} --${item.key.replace(/-data$/, '')}=<file> --embed-certs\``,
+      );
+    }
+  }
 }
 
 export interface ApiResource {
@@ -103,6 +194,7 @@ export class KubeClient {
     if (!cluster)
       throw new KubeApiError(0, 'the kubeconfig has no current cluster; pass --kubeconfig or --context');
     let url: URL;
+    const server = redactUrl(cluster.server ?? '');
     const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
     try {
       url = new URL(path, cluster.server);
@@ -110,7 +202,7 @@ export class KubeClient {
     } catch (err) {
       // An unusable server URL, CA, client certificate or auth plugin: client-node's own words, once.
       throw new ConvergeError(
-        `cannot use the kubeconfig's cluster ${JSON.stringify(cluster.server ?? '')}: ${firstLine((err as Error).message)}; fix the kubeconfig or pass --context`,
+        `cannot use the kubeconfig's cluster ${JSON.stringify(server)}: ${redactCredentials(firstLine((err as Error).message))}; fix the kubeconfig or pass --context`,
       );
     }
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
@@ -122,42 +214,56 @@ export class KubeClient {
       };
     this.requests++;
     return new Promise<T>((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 300) {
-            let message = text;
-            try {
-              message = (JSON.parse(text) as { message?: string }).message ?? text;
-            } catch {
-              /* not JSON */
+      const send = () =>
+        (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 300) {
+              let message = text;
+              try {
+                message = (JSON.parse(text) as { message?: string }).message ?? text;
+              } catch {
+                /* not JSON */
+              }
+              reject(new KubeApiError(status, `${method} ${path}: HTTP ${status}: ${message}`));
+            } else {
+              try {
+                resolve((text ? JSON.parse(text) : undefined) as T);
+              } catch {
+                reject(
+                  new KubeApiError(
+                    status,
+                    `${method} ${path}: ${server} answered HTTP ${status} with something that is not JSON; is it a Kubernetes API server? check --kubeconfig and --context`,
+                  ),
+                );
+              }
             }
-            reject(new KubeApiError(status, `${method} ${path}: HTTP ${status}: ${message}`));
-          } else {
-            try {
-              resolve((text ? JSON.parse(text) : undefined) as T);
-            } catch {
-              reject(
-                new KubeApiError(
-                  status,
-                  `${method} ${path}: ${cluster.server} answered HTTP ${status} with something that is not JSON; is it a Kubernetes API server? check --kubeconfig and --context`,
-                ),
-              );
-            }
-          }
+          });
         });
-      });
+      let req: ReturnType<typeof send>;
+      try {
+        req = send();
+      } catch (err) {
+        // Node builds the TLS context here: a key or certificate OpenSSL refuses throws at once.
+        reject(
+          new KubeApiError(
+            0,
+            `cannot use the kubeconfig's credentials for ${server} (${redactCredentials(firstLine((err as Error).message))}); fix the user's client key and certificate, or pass --context`,
+          ),
+        );
+        return;
+      }
       // No answer at all (refused, unknown host, TLS): say which server, once, instead of a socket trace.
       req.on('error', (err: NodeJS.ErrnoException) =>
         reject(
           new KubeApiError(
             0,
             err.code === 'ECONNREFUSED'
-              ? `cannot reach the cluster at ${cluster.server} (ECONNREFUSED: nothing listens there); is the cluster up? check --kubeconfig and --context, or start the cluster`
-              : `cannot reach the cluster at ${cluster.server} (${err.code ?? firstLine(err.message)}); check --kubeconfig and --context, or start the cluster`,
+              ? `cannot reach the cluster at ${server} (ECONNREFUSED: nothing listens there); is the cluster up? check --kubeconfig and --context, or start the cluster`
+              : `cannot reach the cluster at ${server} (${err.code ?? redactCredentials(firstLine(err.message))}); check --kubeconfig and --context, or start the cluster`,
           ),
         ),
       );

@@ -14,6 +14,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** A password the kubeconfigs of these tests carry (token, server URL); no output may show it. */
+export const SENTINEL_PASSWORD = 'sentinel-pw-6c1e9f0b';
+
+const printed: string[] = [];
+/** Everything every cli() call of this test file printed, stdout and stderr. */
+export const everythingPrinted = (): string => printed.join('\n');
+
 /** Runs `converge <args>` in-process; stdout and stderr as the lines console.log/error printed. */
 export async function cli(...args: string[]): Promise<CliResult> {
   const out: string[] = [];
@@ -33,6 +40,7 @@ export async function cli(...args: string[]): Promise<CliResult> {
     const code = await main(args);
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
+    printed.push(...out, ...err);
     log.mockRestore();
     error.mockRestore();
     write.mockRestore();
@@ -76,7 +84,7 @@ export function writeKubeconfig(path: string, shape: KubeconfigShape = {}): stri
       'apiVersion: v1',
       'kind: Config',
       `clusters: [{name: c, cluster: {server: ${JSON.stringify(server)}${insecure}}}]`,
-      'users: [{name: me, user: {token: t}}]',
+      `users: [{name: me, user: {token: ${SENTINEL_PASSWORD}}}]`,
       `contexts: [{name: local, context: {cluster: ${shape.contextCluster ?? 'c'}, user: me}}]`,
       ...(current === null ? [] : [`current-context: ${current}`]),
     ].join('\n'),

@@ -14,11 +14,19 @@ import { checkKubeConfig } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { DriftMetrics } from '../../drift/metrics';
 import { DRIFT_CONTROLLER_NAME } from '../../model/constants';
-import { EXIT } from '../../model/errors';
+import { ConvergeError, EXIT } from '../../model/errors';
 import { synthesizeEnvironment } from '../../render/environment';
 import { cacheRoot } from '../../render/cache';
 import { chartsAtRevision } from '../../render/charts';
-import { cli, expectFailure, isRoot, scratch, writeKubeconfig } from './error-path-helpers';
+import {
+  cli,
+  everythingPrinted,
+  expectFailure,
+  isRoot,
+  scratch,
+  SENTINEL_PASSWORD,
+  writeKubeconfig,
+} from './error-path-helpers';
 
 /*
  * Every failure of the file system, the YAML library, helm, git, a socket or the command line is
@@ -577,6 +585,13 @@ describe('the catch-all', () => {
     expect(report.lines).toEqual([expect.stringMatching(/^converge: not valid YAML: Bad indentation/)]);
   });
 
+  it('fails when a message nobody foresaw carries a URL password, printing it as ***', () => {
+    const err = new ConvergeError(`cannot fetch https://bot:${SENTINEL_PASSWORD}@git.example.com/x.git`);
+    expect(failureReport(err, program, []).lines).toEqual([
+      'converge: cannot fetch https://***@git.example.com/x.git',
+    ]);
+  });
+
   it('keeps exit 70 for a bug, with the stack only when CONVERGE_DEBUG=1', () => {
     delete process.env.CONVERGE_DEBUG;
     const bug = new TypeError("Cannot read properties of undefined (reading 'kind')");
@@ -590,5 +605,210 @@ describe('the catch-all', () => {
     const debugged = failureReport(bug, program, []);
     expect(debugged.lines).toHaveLength(2);
     expect(debugged.lines[1]).toMatch(/\n\s+at /);
+  });
+});
+
+describe('the sweep: kubeconfig lists, TLS material, credentials in URLs, flag values', () => {
+  const status = (...args: string[]) => cli('status', '--env', ENV, '--stacks-dir', STACKS, ...args);
+  /** A kubeconfig with cluster `dead` at `server`, user `u` with `user`, context `dead`. */
+  const kubeconfigWith = (name: string, server: string, user: string, current = 'dead') =>
+    writeFileSync(
+      join(work, name),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: dead, cluster: {server: ${JSON.stringify(server)}}}]`,
+        `users: [{name: u, user: {${user}}}]`,
+        'contexts: [{name: dead, context: {cluster: dead, user: u}}]',
+        `current-context: ${current}`,
+      ].join('\n'),
+    );
+  const withKubeconfigEnv = async (value: string, run: () => Promise<unknown>) => {
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = value;
+    try {
+      await run();
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+  };
+
+  it('fails when the server URL carries a password, showing it as ***', async () => {
+    const r = await status(
+      '--kubeconfig',
+      kubeconfig({ server: `https://admin:${SENTINEL_PASSWORD}@127.0.0.1:1` }),
+    );
+    expectFailure(r, 'cannot reach the cluster at https://***@127.0.0.1:1 (ECONNREFUSED');
+    expect(r.stderr).not.toContain(SENTINEL_PASSWORD);
+  });
+
+  it('fails when a plain-http server URL carries a password, showing it as ***', async () => {
+    const r = await status(
+      '--kubeconfig',
+      kubeconfig({ server: `http://admin:${SENTINEL_PASSWORD}@10.1.2.3:8080` }),
+    );
+    expectFailure(r, 'has server http://***@10.1.2.3:8080: plain http to another machine');
+  });
+
+  it('fails when the server is not an http(s) URL and carries a password, showing it as ***', async () => {
+    const r = await status('--kubeconfig', kubeconfig({ server: `ftp://admin:${SENTINEL_PASSWORD}@host` }));
+    expectFailure(r, 'has server "ftp://***@host", which is not an http(s) URL;');
+  });
+
+  it('fails when $KUBECONFIG lists two files that both define a cluster, using the first as kubectl does', async () => {
+    // GIVEN two kubeconfigs defining cluster, user and context "dead" at different servers
+    kubeconfigWith('a.yaml', 'https://127.0.0.1:1', `token: ${SENTINEL_PASSWORD}`);
+    kubeconfigWith('b.yaml', 'https://127.0.0.2:1', `token: ${SENTINEL_PASSWORD}`, 'other');
+    await withKubeconfigEnv(`${join(work, 'a.yaml')}:${join(work, 'b.yaml')}`, async () => {
+      // THEN the first file's cluster is the one tried, and there is no exit 70
+      expectFailure(await status(), 'cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED');
+      const kc = loadKubeConfig();
+      expect(kc.getCurrentContext()).toBe('dead');
+      expect(kc.getClusters().map((c) => c.server)).toEqual(['https://127.0.0.1:1']);
+    });
+  });
+
+  it('fails when no file $KUBECONFIG lists exists, naming the list', async () => {
+    const list = `${join(work, 'x.yaml')}:${join(work, 'y.yaml')}`;
+    await withKubeconfigEnv(list, async () =>
+      expectFailure(await status(), `$KUBECONFIG is ${JSON.stringify(list)}; none of its files exists.`),
+    );
+  });
+
+  it('skips a missing file of $KUBECONFIG, as kubectl does', async () => {
+    kubeconfigWith('a.yaml', 'https://127.0.0.1:1', 'token: t');
+    await withKubeconfigEnv(`${join(work, 'missing.yaml')}:${join(work, 'a.yaml')}`, async () =>
+      expectFailure(await status(), 'cannot reach the cluster at https://127.0.0.1:1'),
+    );
+  });
+
+  it.each([
+    [
+      'client-key-data',
+      'client-key-data: c3dlZXAta2V5LWRhdGE=',
+      'user "u": client-key-data is not a PEM private key in base64',
+    ],
+    [
+      'client-certificate-data',
+      'client-certificate-data: bm90IGEgY2VydA==',
+      'user "u": client-certificate-data is not a PEM certificate in base64',
+    ],
+  ])('fails when %s is junk, naming the kubeconfig, the user entry and the key', async (_key, user, part) => {
+    kubeconfigWith('junk.yaml', 'https://127.0.0.1:1', user);
+    const file = join(work, 'junk.yaml');
+    const r = await status('--kubeconfig', file);
+    expectFailure(
+      r,
+      `${file}: ${part}; replace it with the credentials your cluster issued, e.g. \`kubectl config set-credentials u`,
+    );
+    expect(r.stderr).not.toContain('c3dlZXAta2V5LWRhdGE');
+  });
+
+  it('fails when certificate-authority-data is junk, naming the cluster entry', async () => {
+    const file = join(work, 'kubeconfig');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: bm9wZQ==}}]",
+        'users: [{name: me, user: {token: t}}]',
+        'contexts: [{name: local, context: {cluster: c, user: me}}]',
+        'current-context: local',
+      ].join('\n'),
+    );
+    expectFailure(
+      await status('--kubeconfig', file),
+      `${file}: cluster "c": certificate-authority-data is not a PEM CA certificate in base64; replace it with the cluster's CA`,
+    );
+  });
+
+  it('fails when client-key names a file that does not exist, naming it', async () => {
+    const missing = join(work, 'client.key');
+    kubeconfigWith('k.yaml', 'https://127.0.0.1:1', `client-key: ${missing}`);
+    expectFailure(
+      await status('--kubeconfig', join(work, 'k.yaml')),
+      `user "u": client-key ${JSON.stringify(missing)}: open: does not exist (ENOENT)`,
+    );
+  });
+
+  it.each([
+    ['--kubeconfig', 'pass a kubeconfig file, or leave the flag out to use $KUBECONFIG or ~/.kube/config'],
+    ['--context', "pass a context name, or leave the flag out to use the kubeconfig's current context"],
+  ])('fails when %s is empty, rather than falling back to another kubeconfig', async (flag, fix) => {
+    expectFailure(await status('--kubeconfig', kubeconfig(), flag, ''), `${flag} is ""; ${fix}`);
+  });
+
+  it('fails when $KUBECONFIG names no file at all', async () => {
+    await withKubeconfigEnv(':', async () =>
+      expectFailure(await status(), '$KUBECONFIG is ":"; it names no file. Point it at your kubeconfig'),
+    );
+  });
+
+  it.each(['Pulumi.staging.yml', 'pulumi.staging.yaml'])(
+    'fails when the stack file is misnamed %s, naming the file to rename',
+    async (misnamed) => {
+      const dir = stacks();
+      fs.renameSync(join(dir, FILE), join(dir, misnamed));
+      expectFailure(
+        await synth(dir),
+        `${FILE}: file not found, but "${misnamed}" is beside it; rename that to ${FILE} (Pulumi and converge read only that name)`,
+      );
+    },
+  );
+
+  it('fails when --env holds a newline, quoting it on one line', async () => {
+    const r = await cli('synth', '--check', '--env', 'dev\nprod', '--stacks-dir', STACKS);
+    expectFailure(
+      r,
+      'environment "dev\\nprod" is unknown; allowed: dev, staging, prod;',
+      'add stacks/Pulumi.<env>.yaml',
+    );
+  });
+
+  const watch = (...args: string[]) =>
+    cli('watch', '--env', ENV, '--kubeconfig', kubeconfig(), '--stacks-dir', STACKS, ...args);
+
+  it.each([
+    ['empty', ''],
+    ['a space', ' '],
+    ['hexadecimal', '0x50'],
+    ['an exponent', '8e3'],
+  ])('fails when --metrics-port is %s', async (_name, value) => {
+    expectFailure(
+      await watch('--metrics-port', value),
+      `option '--metrics-port <port>' argument '${value}' is invalid. it is ${JSON.stringify(value)}; use a whole number (a port 0-65535, -1 for none)`,
+    );
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a space', ' '],
+    ['words', 'not a host'],
+    ['a URL', 'http://127.0.0.1'],
+  ])('fails when --metrics-host is %s', async (_name, value) => {
+    expectFailure(
+      await watch('--metrics-host', value, '--metrics-port', '-1'),
+      `option '--metrics-host <host>' argument '${value}' is invalid. it is ${JSON.stringify(value)}; pass an IP address or host name of this machine`,
+    );
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a space', ' '],
+  ])('fails when --resync is %s', async (_name, value) => {
+    expectFailure(
+      await watch('--resync', value),
+      `it is ${JSON.stringify(value)}; use whole seconds from 1 to 86400`,
+    );
+  });
+});
+
+describe('secrets in output', () => {
+  // Runs last in this file: every kubeconfig above carries the sentinel as its token or URL password.
+  it('fails when any line printed by the tests above carries the sentinel password', () => {
+    expect(everythingPrinted()).not.toBe('');
+    expect(everythingPrinted()).not.toContain(SENTINEL_PASSWORD);
   });
 });

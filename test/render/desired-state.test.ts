@@ -16,6 +16,7 @@ import { KubeObject } from '../../model/objects';
 jest.setTimeout(60_000);
 
 const ROOT = packageRoot();
+const REMOTE = 'https://git.example.invalid/converge.git';
 let repo: string;
 const git = (...args: string[]) =>
   execFileSync(
@@ -41,9 +42,15 @@ beforeAll(() => {
   repo = mkdtempSync(join(tmpdir(), 'converge-desired-'));
   for (const dir of ['charts', 'stacks']) cpSync(join(ROOT, dir), join(repo, dir), { recursive: true });
   git('init', '--quiet', '--initial-branch', 'main');
-  // The stack file points at this repo, as a real one points at its remote.
+  // The stack file points at a remote URL, which git (and only git) reads as this repo: Argo CD
+  // could not clone a file:// path, so the schema refuses one.
+  Object.assign(process.env, {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: `url.file://${repo}.insteadOf`,
+    GIT_CONFIG_VALUE_0: REMOTE,
+  });
   const doc = parseDocument(readFileSync(stackFile(), 'utf8'));
-  doc.setIn(['config', 'converge:platform', 'git', 'repoURL'], `file://${repo}`);
+  doc.setIn(['config', 'converge:platform', 'git', 'repoURL'], REMOTE);
   writeFileSync(stackFile(), doc.toString());
   setTag('1.5.0-git');
   const cwd = process.cwd();
@@ -59,7 +66,10 @@ beforeAll(() => {
   git('commit', '--quiet', '-m', 'dev: app-service 1.5.0-git');
 });
 
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
+afterAll(() => {
+  for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) delete process.env[k];
+  rmSync(repo, { recursive: true, force: true });
+});
 
 describe('desired state', () => {
   it('is what Git holds at the revision, not the uncommitted stack file', async () => {
