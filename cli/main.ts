@@ -271,6 +271,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   // In-process callers (tests) run main() many times: a code left by an earlier run is not this one's.
   process.exitCode = undefined;
+  if (argv.length === 0) {
+    // The usage, then the one line every failure is: a bare `converge` is a missing command.
+    console.log(program.helpInformation().trimEnd());
+    const commands = program.commands.map((c) => c.name()).join(', ');
+    console.error(`converge: no command given; commands: ${commands}; run \`converge <command> --help\``);
+    return EXIT.badInput;
+  }
   try {
     // `converge x --help` would print the top-level help and exit 0: an unknown command is an error first.
     const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);

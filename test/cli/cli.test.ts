@@ -21,6 +21,17 @@ describe('converge (built CLI)', () => {
     },
   );
 
+  it('fails when no command is given: the usage on stdout, one line on stderr, exit code 2', () => {
+    const result = converge();
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('Usage: converge');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^converge: no command given; commands: synth, validate, drift, status, watch, approve, reject, promote; run `converge <command> --help`$/,
+      ),
+    ]);
+  });
+
   it('lists every command in the top-level help', () => {
     const help = converge('--help').stdout;
     for (const command of ['synth', 'validate', 'status', 'promote'])
