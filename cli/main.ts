@@ -206,14 +206,19 @@ export function buildProgram(): Command {
     });
 
   for (const [name, decision, what] of [
-    ['approve', 'approved', 'approve a held drift: the controller heals it'],
-    ['reject', 'rejected', 'reject a held drift: the live change is accepted and recorded, never healed'],
+    ['approve', 'approved', 'approve a held drift as your Kubernetes identity: the controller heals it'],
+    [
+      'reject',
+      'rejected',
+      'reject a held drift as your Kubernetes identity: the live change is accepted and recorded, never healed',
+    ],
   ] as const) {
     program
       .command(`${name} <id>`)
       .description(what)
       .addOption(envOption())
-      .option('--by <name>', 'who decides (default: $USER)')
+      // Hidden, and refused with a line saying why: the record names your Kubernetes identity.
+      .addOption(new Option('--by <name>').hideHelp())
       .option('--reason <text>', 'why, for the audit record')
       .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
       .option('--context <name>', 'kubeconfig context (default: the current one)')

@@ -41,6 +41,29 @@ const imagePrefix = checked(
   ),
 );
 
+/**
+ * A group or user that may decide on held drifts: one exact name. Kubernetes' built-in groups
+ * (`system:masters`, `system:authenticated`, all service accounts...) would let far more people
+ * approve than anyone reading the stack file expects, and RBAC knows no wildcards.
+ */
+const BROAD_GROUPS = [
+  'system:masters',
+  'system:authenticated',
+  'system:unauthenticated',
+  'system:serviceaccounts',
+];
+export function approverProblem(kind: 'group' | 'user', value: string): string | undefined {
+  if (isNonEmptyString(value) !== undefined || value !== value.trim())
+    return `it must be a non-empty ${kind} name without surrounding spaces, e.g. ${kind === 'group' ? '"platform-oncall"' : '"alice@example.org"'}`;
+  if (value.includes('*'))
+    return `RBAC matches ${kind} names exactly, so "*" is no wildcard; list each ${kind} by name`;
+  if (kind === 'group' && BROAD_GROUPS.includes(value))
+    return `${value} is a Kubernetes built-in group far wider than a team; name the group of the people who approve, e.g. "platform-oncall"`;
+  if (kind === 'user' && (value === 'system:anonymous' || value.startsWith('system:node:')))
+    return `${value} is not a person; name the people who approve, e.g. "alice@example.org"`;
+  return undefined;
+}
+
 /** A kind the user's cluster has besides the platform's: a CRD the drift rules may name. */
 const customResourceSchema = z.strictObject({
   group: checked(z.string(), isApiGroup('name the one group the CRD is in, without wildcards')),
@@ -104,6 +127,16 @@ export const driftSchema = z
      * Delete=confirm). Deleting them, `pulumi destroy` included, then waits for that approval.
      */
     confirmDeletion: z.boolean().default(false),
+    /**
+     * Who may approve or reject held drifts (`converge approve|reject`): bound to the Role
+     * `converge-drift-approvers-<env>`. None declared, only cluster admins decide.
+     */
+    approvers: z
+      .strictObject({
+        groups: z.array(checked(z.string(), (v) => approverProblem('group', v))).default([]),
+        users: z.array(checked(z.string(), (v) => approverProblem('user', v))).default([]),
+      })
+      .prefault({}),
     /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
     controller: z
       .strictObject({

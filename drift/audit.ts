@@ -26,8 +26,10 @@ export interface AuditRecord {
   readonly onset?: string;
   /** When the event happened (RFC 3339). */
   readonly at: string;
-  /** Who took the action: `converge`, `argocd`, or a person. */
+  /** Who took the action: `converge`, `argocd`, or a person's Kubernetes username. */
   readonly actor: string;
+  /** A decision's author's Kubernetes groups, from the same SelfSubjectReview as `actor`. */
+  readonly groups?: readonly string[];
   readonly outcome?: string;
   readonly detail?: string;
   /** Heal attempts are numbered, so each one gets its own record. */

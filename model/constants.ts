@@ -88,8 +88,11 @@ export const DRIFT_RECORD = {
   plural: 'driftrecords',
 } as const;
 
-/** Annotating a drifted object with this key and the drift id approves its heal. */
-export const APPROVE_ANNOTATION = 'converge.dev/approve';
+/** DriftRecord events that are a person's decision on a held drift; all others are the controller's. */
+export const DECISION_EVENTS = ['approved', 'rejected'] as const;
+
+/** Prefix of the per-environment Role that may record decisions: `converge-drift-approvers-<env>`. */
+export const DRIFT_APPROVERS_ROLE = 'converge-drift-approvers';
 
 /** Name of the in-cluster drift controller's ServiceAccount, Deployment and Roles. */
 export const DRIFT_CONTROLLER_NAME = 'converge-drift';

@@ -63,6 +63,8 @@ const CLUSTER_SCOPED = new Set([
   'StorageClass',
   'ValidatingWebhookConfiguration',
   'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
   'APIService',
   'PersistentVolume',
   'Node',

@@ -6,10 +6,13 @@ import { CHANGE_TYPES, DRIFT_ACTIONS, DRIFT_EVENTS, SEVERITIES } from '../../mod
 const str = { type: 'string' };
 const anyValue = { 'x-kubernetes-preserve-unknown-fields': true };
 
+/** What the API server answers to any change of a record's spec. */
+export const IMMUTABLE_RECORD_MESSAGE = 'DriftRecords are never changed; record a new event instead';
+
 /**
  * The CRD of Converge's audit trail: one append-only DriftRecord per drift and per action (who,
- * what, when, the diff, the decision, the outcome). Records are created, never updated; the
- * controller's RBAC has no update verb on them.
+ * what, when, the diff, the decision, the outcome). Records are created, never updated: a
+ * transition rule refuses any change of the spec, and no Role grants update, patch or delete.
  */
 export class DriftRecordCrd extends Construct {
   public readonly resource: ApiObject;
@@ -54,6 +57,10 @@ export class DriftRecordCrd extends Construct {
                 properties: {
                   spec: {
                     type: 'object',
+                    // A transition rule: it runs on updates only, so creating a record is unaffected.
+                    'x-kubernetes-validations': [
+                      { rule: 'self == oldSelf', message: IMMUTABLE_RECORD_MESSAGE },
+                    ],
                     required: ['driftId', 'event', 'object', 'at'],
                     properties: {
                       driftId: str,
@@ -82,7 +89,14 @@ export class DriftRecordCrd extends Construct {
                       at: { type: 'string', description: 'When this event happened (RFC 3339).' },
                       actor: {
                         type: 'string',
-                        description: 'Who took this action: converge, argocd or a person.',
+                        description:
+                          "Who took this action: converge, argocd, or a person's Kubernetes username (the API server checks a decision's).",
+                      },
+                      groups: {
+                        type: 'array',
+                        items: str,
+                        description:
+                          "A decision's author's Kubernetes groups, as the API server authenticated them.",
                       },
                       outcome: str,
                       detail: str,

@@ -14,6 +14,8 @@ import type { DriftController } from '../drift/drift-controller';
 import { argoMaySelfHeal } from '../../model/classify';
 import { DriftPolicySpec } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../drift/drift-record-crd';
+import { DriftApprovalPolicy } from '../drift/approval-policy';
+import { DriftApproverRole } from '../drift/approver-role';
 import { PlatformRoot } from '../argocd/platform-root';
 import { driftPolicyFor } from '../../config/drift-policy';
 import { ValidationError } from '../../model/errors';
@@ -103,6 +105,16 @@ export class GitOpsPlatform extends Construct {
     this.platformChart = new Chart(this, 'platform');
     new DriftRecordCrd(this.platformChart, 'DriftRecords');
     const convergeNs = config.drift.controller.namespace;
+    // Decisions on held drifts: who may record one, and the API server's check of who it names.
+    new DriftApprovalPolicy(this.platformChart, 'DriftDecisions', {
+      environment: env,
+      namespace: convergeNs,
+    });
+    new DriftApproverRole(this.platformChart, 'DriftApprovers', {
+      environment: env,
+      namespace: convergeNs,
+      ...config.drift.approvers,
+    });
     for (const ns of new Set([...namespaces, convergeNs])) {
       new ApiObject(this.bootstrapChart, `Namespace-${ns}`, {
         apiVersion: 'v1',

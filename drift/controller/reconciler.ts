@@ -1,10 +1,7 @@
-import { APPROVE_ANNOTATION } from '../../model/constants';
 import { DriftEvent, DriftPolicySpec } from '../../model/drift-policy';
 import { describeRef, DesiredObject, KubeObject, SERVICE_KINDS } from '../../model/objects';
 import { durationSeconds } from '../../model/validators';
-import { escapePointer } from '../../model/pointer';
 import { AuditRecord, recordFromFinding } from '../audit';
-import { ownerOf } from '../engine/compare';
 import { DriftFinding, findDrift } from '../engine/find-drift';
 import { DriftMetrics } from '../metrics';
 import { Delivery, DriftNotice } from '../notify/messages';
@@ -159,9 +156,8 @@ export class Reconciler {
       await this.write(drift, 'ignored', 'converge', desired, { outcome: 'the policy ignores this change' });
       return {};
     }
-    const live = this.d.live.get(key);
-    const annotated = live?.metadata.annotations?.[APPROVE_ANNOTATION] === f.id;
-    const approved = drift.has('approved') || annotated;
+    // Only a DriftRecord decides: the API server checks who wrote it (see approval-policy.ts).
+    const approved = drift.has('approved');
     if (f.action === 'hold-for-approval' && !approved) {
       if (!drift.has('held')) {
         await this.write(drift, 'held', 'converge', desired, {
@@ -170,13 +166,6 @@ export class Reconciler {
         await this.d.notifier.notify({ kind: 'drift', environment: desired.environment, finding: f });
       }
       return {};
-    }
-    if (drift.has('held') && !drift.has('approved')) {
-      // Approved by annotating the object: the approver is whoever wrote the annotation.
-      const by = live && ownerOf(live, `/metadata/annotations/${escapePointer(APPROVE_ANNOTATION)}`)?.manager;
-      await this.write(drift, 'approved', by ?? 'unknown', desired, {
-        detail: `annotation ${APPROVE_ANNOTATION}`,
-      });
     }
     if (f.action === 'heal-and-page' && !drift.has('paged')) {
       const deliveries = await this.d.notifier.notify({

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { CONVERGE_NAMESPACE } from '../../model/constants';
 import { KubeClient } from '../../drift/kube/client';
 import { loadKubeConfig } from '../../drift/kube/kubeconfig';
 import { KUBECONFIG, RESULTS_DIR, ROOT, waitFor } from '../../tools/cluster/harness';
+import { toolsBinDir } from '../../render/tools';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 
 /* Helpers for the drift controller's end-to-end tests: a webhook receiver, the controller as a process, its records. */
@@ -214,4 +215,79 @@ export async function recordsFor(client: KubeClient, kind: string, name: string,
   return (await records(client)).filter(
     (r) => r.object.kind === kind && r.object.name === name && r.at >= sinceIso,
   );
+}
+
+/**
+ * Another identity for the CLI: `kubectl proxy --as --as-group` on loopback, with the suite's
+ * admin credentials (which may impersonate). client-node reads a kubeconfig's `as` but not its
+ * `as-groups`, so the proxy, not the kubeconfig, sends the impersonation headers; the API server
+ * then authenticates, authorizes and admits each request as that user in those groups.
+ */
+export class ImpersonatingProxy {
+  private child?: ChildProcess;
+  public kubeconfig = '';
+
+  constructor(
+    public readonly user: string,
+    public readonly groups: readonly string[] = [],
+  ) {}
+
+  public async start(): Promise<string> {
+    const args = ['--kubeconfig', KUBECONFIG, 'proxy', '--port=0', `--as=${this.user}`];
+    for (const g of this.groups) args.push(`--as-group=${g}`);
+    const child = spawn(join(toolsBinDir(), 'kubectl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d));
+    child.stderr!.on('data', (d: Buffer) => (output += d));
+    const { value: port } = await waitFor(
+      `kubectl proxy as ${this.user}`,
+      async () =>
+        /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(output)?.[1] ??
+        (child.exitCode !== null ? Promise.reject(new Error(output)) : undefined),
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+    this.kubeconfig = join(RESULTS_DIR, `as-${this.user}.kubeconfig`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    // Plain http to loopback: client-node sends it only with TLS checks off (there is no TLS).
+    const doc = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'proxy', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
+      ],
+      users: [{ name: this.user, user: {} }],
+      contexts: [{ name: 'proxy', context: { cluster: 'proxy', user: this.user } }],
+      'current-context': 'proxy',
+    };
+    writeFileSync(this.kubeconfig, JSON.stringify(doc), { mode: 0o600 });
+    return this.kubeconfig;
+  }
+
+  public async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** `converge <args>` for staging as the identity of a kubeconfig; the result, never a throw. */
+export function convergeAs(kubeconfig: string, stacksDir: string, ...args: string[]) {
+  const r = spawnSync(
+    'node',
+    [
+      join(ROOT, 'dist', 'cli', 'main.js'),
+      ...args,
+      '--env',
+      'staging',
+      '--stacks-dir',
+      stacksDir,
+      '--kubeconfig',
+      kubeconfig,
+    ],
+    { encoding: 'utf8' },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

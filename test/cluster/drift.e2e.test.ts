@@ -4,8 +4,17 @@ import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { CONVERGE_NAMESPACE, DRIFT_CONTROLLER_NAME } from '../../model/constants';
-import { HEAP_LIMIT_MB, kubeconfigWithToken, records, recordsFor, WatchProcess } from './drift-harness';
+import {
+  convergeAs,
+  HEAP_LIMIT_MB,
+  ImpersonatingProxy,
+  kubeconfigWithToken,
+  records,
+  recordsFor,
+  WatchProcess,
+} from './drift-harness';
 import { BARE_REPO, KUBECONFIG, kubectl, RESULTS_DIR, ROOT, waitFor } from '../../tools/cluster/harness';
+import { toolsBinDir } from '../../render/tools';
 import {
   converge,
   exposeService,
@@ -27,7 +36,8 @@ import { gitIn } from '../../tools/cluster/releases';
  * Severity-aware drift handling on the real control plane, with the staging policy (Converge's
  * defaults): the drift controller runs as `converge watch`, a real process, next to Argo CD.
  *   low    a Deployment scaled by hand: healed automatically
- *   medium a Service switched to NodePort: held, then approved (or rejected) by a human
+ *   medium a Service switched to NodePort: held, then approved (or rejected) by a human, whose
+ *          identity the API server authenticates and checks (impersonated with kubectl proxy)
  *   high   a Secret deleted: restored at once, and a webhook on loopback is paged
  * plus restarts in the middle of a remediation, a burst of 1000 drifts, and a drift that keeps coming back.
  */
@@ -91,6 +101,18 @@ describe('converge promote from the live staging', () => {
   });
 });
 
+/** Staging's approver (drift.approvers.groups: [platform-team]) and someone outside that group. */
+const carol = new ImpersonatingProxy('carol', ['platform-team']);
+const dave = new ImpersonatingProxy('dave', ['web-developers']);
+beforeAll(async () => {
+  await carol.start();
+  await dave.start();
+});
+afterAll(async () => {
+  await carol.stop();
+  await dave.stop();
+});
+
 describe('drift handling by severity', () => {
   it('heals a scaled Deployment automatically (low)', async () => {
     const from = since();
@@ -134,10 +156,18 @@ describe('drift handling by severity', () => {
       true,
     );
 
+    // Approved by carol of platform-team, staging's drift.approvers group, as the API server sees her.
     const approvedAt = performance.now();
-    expect(converge('approve', held.driftId, '--by', 'alice', '--reason', 'exposed by mistake')).toContain(
-      `${held.driftId} approved by alice`,
+    const approval = convergeAs(
+      carol.kubeconfig,
+      s.ws.dir,
+      'approve',
+      held.driftId,
+      '--reason',
+      'exposed by mistake',
     );
+    expect(approval).toMatchObject({ code: 0, stderr: '' });
+    expect(approval.stdout).toContain(`${held.driftId} approved by carol: heal approved`);
     const { ms: afterApproval } = await waitFor(
       'Service back to ClusterIP',
       async () => (await serviceType()) === 'ClusterIP',
@@ -145,7 +175,8 @@ describe('drift handling by severity', () => {
     );
     const approved = await waitRecord('Service', 'app-service', 'approved', from);
     await waitRecord('Service', 'app-service', 'restored', from);
-    expect(approved).toMatchObject({ actor: 'alice', detail: 'exposed by mistake' });
+    expect(approved).toMatchObject({ actor: 'carol', detail: 'exposed by mistake' });
+    expect(approved.groups).toEqual(expect.arrayContaining(['platform-team', 'system:authenticated']));
     expect(await s.controller.metric('converge_drift_pending_approvals')).toBe(0);
     s.timings.serviceType = {
       detectMs: ms((await waitRecord('Service', 'app-service', 'detected', from)).at, at),
@@ -208,7 +239,8 @@ describe('drift handling by severity', () => {
         .filter((r) => r.driftId === id)
         .map((r) => r.event)
         .sort();
-    expect(converge('reject', held.driftId, '--by', 'bob')).toContain('rejected by bob');
+    // The suite's admin identity: a cluster admin may decide, and the record names it.
+    expect(converge('reject', held.driftId)).toContain(`${held.driftId} rejected by admin`);
     await waitRecord('Service', 'app-service', 'rejected', from);
     await new Promise((r) => setTimeout(r, 4000));
     expect(await serviceType()).toBe('NodePort');
@@ -227,23 +259,6 @@ describe('drift handling by severity', () => {
     expect(s.hook.received.slice(noticesBefore).filter((r) => r.body.type === 'recovered')).toHaveLength(0);
   });
 
-  it('heals a held drift approved by annotating the object', async () => {
-    const from = since();
-    await exposeService();
-    const held = await waitRecord('Service', 'app-service', 'held', from);
-    kubectl(['annotate', 'service', 'app-service', '-n', NS, `converge.dev/approve=${held.driftId}`]);
-    await waitFor('Service back to ClusterIP', async () => (await serviceType()) === 'ClusterIP', {
-      intervalMs: 50,
-    });
-    const approved = await waitRecord('Service', 'app-service', 'approved', from);
-    expect(approved).toMatchObject({
-      driftId: held.driftId,
-      actor: expect.stringMatching(/^kubectl/),
-      detail: 'annotation converge.dev/approve',
-    });
-    await waitRecord('Service', 'app-service', 'restored', from);
-  });
-
   it('fails when asked to approve a drift that does not exist, with exit code 2', () => {
     let status = 0;
     let stderr = '';
@@ -256,6 +271,103 @@ describe('drift handling by severity', () => {
     expect(status).toBe(2);
     expect(stderr.trim()).toBe(
       'converge: drift d-000000000000 has no record in converge-system; list held drifts with `converge drift --env staging`',
+    );
+  });
+});
+
+describe('authenticated decisions', () => {
+  /** A decision record as anyone could write it by hand, bypassing `converge approve`. */
+  const decision = (name: string, actor: string) =>
+    JSON.stringify({
+      apiVersion: 'converge.dev/v1alpha1',
+      kind: 'DriftRecord',
+      metadata: { name, namespace: CONVERGE_NAMESPACE },
+      spec: {
+        driftId: 'd-0000000000ab',
+        event: 'approved',
+        object: { apiVersion: 'v1', kind: 'Service', namespace: NS, name: 'app-service' },
+        at: new Date().toISOString(),
+        actor,
+      },
+    });
+  /** `kubectl create` as an identity; the API server's answer on stderr. */
+  const createAs = (name: string, actor: string, as: string, groups: string[]) => {
+    const r = spawnSync(
+      join(toolsBinDir(), 'kubectl'),
+      [
+        '--kubeconfig',
+        KUBECONFIG,
+        'create',
+        '-f',
+        '-',
+        `--as=${as}`,
+        ...groups.map((g) => `--as-group=${g}`),
+      ],
+      { input: decision(name, actor), encoding: 'utf8' },
+    );
+    return { code: r.status, stderr: r.stderr.trim() };
+  };
+
+  it('refuses, in the API server, an approval whose actor is not the requester', () => {
+    const r = createAs('d-0000000000ab-approved', 'alice', 'carol', ['platform-team']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'ValidatingAdmissionPolicy \'converge-drift-decisions-staging\' with binding \'converge-drift-decisions-staging\' denied request: a decision on a drift records who made it: spec.actor is "alice" but you are "carol"',
+    );
+    // Not even a cluster admin records someone else's decision.
+    expect(createAs('d-0000000000ab-approved', 'alice', 'admin', ['system:masters']).stderr).toContain(
+      'spec.actor is "alice" but you are "admin"',
+    );
+  });
+
+  it('never changes or deletes a record, whoever asks', async () => {
+    const approved = (await records(s.audit)).find((r) => r.event === 'approved' && r.actor === 'carol')!;
+    expect(approved).toBeDefined();
+    const tryAs = (args: string[], as?: string[]) => {
+      const r = spawnSync(
+        join(toolsBinDir(), 'kubectl'),
+        ['--kubeconfig', KUBECONFIG, ...args, ...(as ?? [])],
+        {
+          encoding: 'utf8',
+        },
+      );
+      return { code: r.status, stderr: r.stderr.trim() };
+    };
+    const patch = ['patch', 'driftrecord', approved.name, '-n', CONVERGE_NAMESPACE, '--type', 'merge', '-p'];
+    const body = JSON.stringify({ spec: { actor: 'mallory' } });
+    // The admin passes RBAC: the CRD's transition rule refuses the change.
+    const asAdmin = tryAs([...patch, body]);
+    expect(asAdmin.code).not.toBe(0);
+    expect(asAdmin.stderr).toContain('DriftRecords are never changed; record a new event instead');
+    const asCarol = ['--as=carol', '--as-group=platform-team'];
+    expect(tryAs([...patch, body], asCarol).stderr).toContain(
+      'User "carol" cannot patch resource "driftrecords" in API group "converge.dev"',
+    );
+    expect(
+      tryAs(['delete', 'driftrecord', approved.name, '-n', CONVERGE_NAMESPACE], asCarol).stderr,
+    ).toContain('User "carol" cannot delete resource "driftrecords" in API group "converge.dev"');
+    expect((await records(s.audit)).find((r) => r.name === approved.name)).toMatchObject({ actor: 'carol' });
+  });
+
+  it('lets no one outside the approver groups record a decision (403)', () => {
+    const r = createAs('d-0000000000ab-approved', 'dave', 'dave', ['web-developers']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      'User "dave" cannot create resource "driftrecords" in API group "converge.dev" in the namespace "converge-system"',
+    );
+    const cli = convergeAs(dave.kubeconfig, s.ws.dir, 'approve', 'd-0000000000ab');
+    expect(cli.code).toBe(2);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cli.stderr).toMatch(
+      /^converge: dave may not decide on drifts in converge-system \(GET .*: HTTP 403: .*\); approvers are the groups and users under drift\.approvers in Pulumi\.staging\.yaml, bound to the Role converge-drift-approvers-staging\n$/,
+    );
+  });
+
+  it('fails when --by is given, naming the identity the record carries instead', () => {
+    const r = convergeAs(carol.kubeconfig, s.ws.dir, 'approve', 'd-0000000000ab', '--by', 'alice');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'converge: --by is gone: the approval records your Kubernetes identity (carol), as the API server authenticates it; drop --by "alice", and to decide as someone else use their kubeconfig (--kubeconfig or --context)',
     );
   });
 });
@@ -403,6 +515,8 @@ describe('the in-cluster controller', () => {
     expect(can('list', 'secrets', '--all-namespaces')).toBe('no');
     expect(can('patch', 'deployments', '-n', 'argocd')).toBe('no');
     expect(can('delete', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('no');
+    expect(can('update', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('no');
+    expect(can('patch', 'driftrecords.converge.dev', '-n', 'converge-system')).toBe('no');
     expect(can('patch', 'roles', '-n', NS)).toBe('no');
 
     const scoped = new WatchProcess(s.ws.dir, 'staging', 29466, {

@@ -1,4 +1,3 @@
-import { APPROVE_ANNOTATION } from '../../model/constants';
 import { defaultDriftPolicy } from '../../model/drift-policy';
 import { objectKey } from '../../model/objects';
 import {
@@ -224,32 +223,30 @@ describe('Reconciler', () => {
     expect(h.trail.counts()).toEqual({ active: 1, pending: 1 });
   });
 
-  it('heals a held drift approved by annotating the object, naming the annotator', async () => {
+  it('keeps a drift held when the object is annotated: only a DriftRecord decides', async () => {
     const h = harness([{ object: service('ClusterIP'), application: APP }]);
     const key = h.cluster.put(changed(service('NodePort'), 'kubectl-patch', T0, TYPE));
     await h.reconciler().reconcile(key);
     const id = h.trail.recordsOf(key)[0].driftId;
     const live = h.cluster.get(key)!;
+    // The annotation Converge once read as an approval: whoever can annotate is no identity.
+    const annotation = 'converge.dev/approve';
     h.cluster.put({
       ...live,
       metadata: {
         ...live.metadata,
-        annotations: { [APPROVE_ANNOTATION]: id },
+        annotations: { [annotation]: id },
         managedFields: [
           ...(live.metadata.managedFields as object[]),
           wrote('kubectl-annotate', T0 + 500, {
-            'f:metadata': { 'f:annotations': { [`f:${APPROVE_ANNOTATION}`]: {} } },
+            'f:metadata': { 'f:annotations': { [`f:${annotation}`]: {} } },
           }),
         ],
       },
     });
     await h.reconciler().reconcile(key);
-    expect(h.trail.recordsOf(key).find((r) => r.event === 'approved')).toMatchObject({
-      driftId: id,
-      actor: 'kubectl-annotate',
-      detail: `annotation ${APPROVE_ANNOTATION}`,
-    });
-    expect(h.healer.heals).toHaveLength(1);
+    expect(h.trail.recordsOf(key).map((r) => r.event)).toEqual(['detected', 'held']);
+    expect(h.healer.heals).toHaveLength(0);
   });
 
   it('records an ignored change once and never heals it', async () => {
