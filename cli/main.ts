@@ -188,6 +188,14 @@ export function buildProgram(): Command {
       '127.0.0.1',
     )
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
+    .option(
+      '--repo-url <url>',
+      'read the desired state from this Git repo (cloned into the cache), with no local stack file; needs --revision',
+    )
+    .option(
+      '--revision <rev>',
+      'branch, tag or commit of --repo-url to read; its stack file declares the rest',
+    )
     .addOption(stacksDirOption())
     .action(async (opts) => {
       const { watch } = await import('./commands/watch');
@@ -202,6 +210,8 @@ export function buildProgram(): Command {
         resyncSeconds: opts.resync,
         chartsDir: opts.chartsDir,
         stacksDir: opts.stacksDir,
+        repoURL: opts.repoUrl,
+        revision: opts.revision,
       });
     });
 

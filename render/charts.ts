@@ -15,6 +15,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../config/package-root';
 import { PlatformConfig } from '../config/schema';
 import { firstLine, isSystemError, UsageError } from '../model/errors';
+import { redactUrl } from '../model/urls';
 import { cacheRoot } from './cache';
 import { toolPath } from './tools';
 
@@ -107,9 +108,11 @@ function resolveCommit(repoURL: string, revision: string, root: string): { commi
 }
 
 /** The repo's charts, manifests and stack files at the configured revision, cached by commit outside the repo. */
-export function chartsAtRevision(config: PlatformConfig): ChartsSource {
+export function chartsAtRevision(config: Pick<PlatformConfig, 'git'>): ChartsSource {
   const { repoURL, revision } = config.git;
   const root = packageRoot();
+  // An installed package (the drift controller's image) has no checkout: Git is cloned instead.
+  if (!existsSync(join(root, '.git'))) return chartsFromClone(repoURL, revision);
   const { commit, note } = resolveCommit(repoURL, revision, root);
   if (!commit) {
     const checkout = existsSync(join(root, '.git'))
@@ -119,25 +122,57 @@ export function chartsAtRevision(config: PlatformConfig): ChartsSource {
       `git revision "${revision}" of ${repoURL} was not found (not reachable, ${checkout}); fetch it, fix git.revision, or pass --charts-dir`,
     );
   }
-  const dir = join(
-    cacheRoot(),
-    'git-snapshots',
-    `${createHash('sha256').update(repoURL).digest('hex').slice(0, 12)}-${commit}`,
-  );
-  if (!existsSync(dir)) {
-    const tmp = `${dir}.tmp-${process.pid}`;
-    try {
-      snapshot(root, repoURL, revision, commit, tmp);
-    } catch (err) {
-      // Nothing half-written stays in the cache: the next run starts over.
-      rmSync(tmp, { recursive: true, force: true });
-      rmSync(`${tmp}-clone`, { recursive: true, force: true });
-      throw err;
-    }
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  }
+  const dir = snapshotDir(repoURL, commit);
+  if (!existsSync(dir)) inTemporary(dir, (tmp) => snapshot(root, repoURL, revision, commit, tmp));
   return { dir, commit, note };
+}
+
+const urlHash = (repoURL: string) => createHash('sha256').update(repoURL).digest('hex').slice(0, 12);
+const snapshotDir = (repoURL: string, commit: string) =>
+  join(cacheRoot(), 'git-snapshots', `${urlHash(repoURL)}-${commit}`);
+
+/** Fills `dir` through a temporary sibling renamed at the end: nothing half-written stays in the cache. */
+function inTemporary(dir: string, fill: (tmp: string) => void): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  try {
+    fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(`${tmp}-clone`, { recursive: true, force: true });
+    throw err;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
+/**
+ * The snapshot from a clone of `repoURL` kept in the cache (`<cache>/git-mirrors/`): cloned once,
+ * bare and without blobs where the server allows filtering (the paths read fetch theirs on demand),
+ * then fetched on every call, so each resync sees what was pushed since.
+ */
+export function chartsFromClone(repoURL: string, revision: string): ChartsSource {
+  const mirror = join(cacheRoot(), 'git-mirrors', `${urlHash(repoURL)}.git`);
+  if (existsSync(join(mirror, 'HEAD'))) git(['fetch', '--quiet', '--prune', 'origin'], mirror);
+  else {
+    mkdirSync(join(cacheRoot(), 'git-mirrors'), { recursive: true });
+    inTemporary(mirror, (tmp) => git(['clone', '--quiet', '--mirror', '--filter=blob:none', repoURL, tmp]));
+  }
+  let commit: string;
+  try {
+    commit = git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`], mirror);
+  } catch {
+    throw new UsageError(
+      `git revision "${revision}" is not a branch, tag or commit of ${redactUrl(repoURL)}; fix git.revision (or --revision), or push it`,
+    );
+  }
+  const dir = snapshotDir(repoURL, commit);
+  if (!existsSync(dir))
+    inTemporary(dir, (tmp) => {
+      mkdirSync(tmp, { recursive: true });
+      extract(mirror, commit, tmp);
+      withCharts(tmp, repoURL, revision, commit);
+    });
+  return { dir, commit };
 }
 
 /** Writes the repo's snapshot paths at `commit` into `tmp`, with chart dependencies built. */
@@ -150,29 +185,41 @@ function snapshot(root: string, repoURL: string, revision: string, commit: strin
   } catch {
     hasCommit = false;
   }
-  const present = (repo: string) =>
-    git(['ls-tree', '--name-only', commit, ...SNAPSHOT_PATHS], repo)
-      .split('\n')
-      .filter((p) => SNAPSHOT_PATHS.includes(p));
   if (hasCommit) {
-    // An archive file rather than a shell pipe: no path is ever interpreted by a shell.
-    const archive = join(tmp, 'snapshot.tar');
-    git(['archive', '--format=tar', `--output=${archive}`, commit, ...present(root)], root);
-    runTool(
-      'tar',
-      ['-x', '-f', archive, '-C', tmp],
-      `extracting ${archive}`,
-      'check the disk space and the cache folder',
-    );
-    rmSync(archive);
+    extract(root, commit, tmp);
   } else {
     const clone = `${tmp}-clone`;
     git(['clone', '--quiet', '--no-checkout', repoURL, clone]);
-    const paths = present(clone);
+    const paths = present(clone, commit);
     git(['-C', clone, 'checkout', '--quiet', commit, '--', ...paths]);
     for (const p of paths) renameSync(join(clone, p), join(tmp, p));
     rmSync(clone, { recursive: true, force: true });
   }
+  withCharts(tmp, repoURL, revision, commit);
+}
+
+/** Which of the snapshot paths `repo` holds at `commit`. */
+const present = (repo: string, commit: string) =>
+  git(['ls-tree', '--name-only', commit, ...SNAPSHOT_PATHS], repo)
+    .split('\n')
+    .filter((p) => SNAPSHOT_PATHS.includes(p));
+
+/** The snapshot paths of `repo` at `commit`, written into `tmp`. */
+function extract(repo: string, commit: string, tmp: string): void {
+  // An archive file rather than a shell pipe: no path is ever interpreted by a shell.
+  const archive = join(tmp, 'snapshot.tar');
+  git(['archive', '--format=tar', `--output=${archive}`, commit, ...present(repo, commit)], repo);
+  runTool(
+    'tar',
+    ['-x', '-f', archive, '-C', tmp],
+    `extracting ${archive}`,
+    'check the disk space and the cache folder',
+  );
+  rmSync(archive);
+}
+
+/** Checks the snapshot has charts, and builds their dependencies. */
+function withCharts(tmp: string, repoURL: string, revision: string, commit: string): void {
   if (!existsSync(join(tmp, 'charts')))
     throw new UsageError(
       `${repoURL} has no charts/ at ${revision} (${commit.slice(0, 12)}); point git.revision at a commit of this repo, or pass --charts-dir`,

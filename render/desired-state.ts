@@ -1,14 +1,28 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { loadStackConfig, stackConfigFromText, stackFileLabel } from '../config/stack-file';
-import { ARGOCD_MANIFEST, BOOTSTRAP_MANIFESTS, MANIFESTS_DIR, PLATFORM_MANIFEST } from '../model/constants';
-import { UsageError } from '../model/errors';
+import { App } from 'cdk8s';
+import {
+  LoadedStackConfig,
+  loadStackConfig,
+  stackConfigFromText,
+  stackFileLabel,
+} from '../config/stack-file';
+import { GitOpsPlatform } from '../constructs/platform/gitops-platform';
+import {
+  ARGOCD_MANIFEST,
+  BOOTSTRAP_MANIFESTS,
+  MANIFESTS_DIR,
+  PLATFORM_CONFIG_KEY,
+  PLATFORM_MANIFEST,
+} from '../model/constants';
+import { ConfigError, showValue, UsageError, ValidationError } from '../model/errors';
 import { DesiredObject, KubeObject } from '../model/objects';
 import { cacheRoot } from './cache';
 import { ChartsSource, chartsAtRevision, localCharts } from './charts';
 import { synthesizeEnvironment, synthesizeLoaded, SynthesizedEnvironment } from './environment';
 import { renderApplication } from './helm';
+import { upstreamPin } from './upstream';
 
 /*
  * The desired state, rendered by Converge itself rather than read from Argo CD: what Git holds at
@@ -29,6 +43,13 @@ export interface DesiredStateOptions {
   readonly stacksDir?: string;
   /** Read charts from this folder and the stack file from `stacksDir`, not Git (e.g. a working tree). */
   readonly chartsDir?: string;
+  /** Read this repo at this revision, with no local stack file (the in-cluster controller has none). @default the local stack file's `git` */
+  readonly git?: { readonly repoURL: string; readonly revision: string };
+  /**
+   * Leave Argo CD's installation out (its namespace is not watched), so the pinned upstream files,
+   * which the controller's image does not ship, are not read. @default false
+   */
+  readonly withoutArgoCd?: boolean;
 }
 
 export async function desiredState(env: string, options: DesiredStateOptions = {}): Promise<DesiredState> {
@@ -53,9 +74,10 @@ export async function desiredState(env: string, options: DesiredStateOptions = {
         charts: { dir: options.chartsDir },
       };
     }
-    const pointer = loadStackConfig(env, { dir: options.stacksDir });
-    const charts = chartsAtRevision(pointer.config);
-    const environment = fromGit(env, charts);
+    const charts = chartsAtRevision(
+      options.git ? { git: options.git } : loadStackConfig(env, { dir: options.stacksDir }).config,
+    );
+    const environment = fromGit(env, charts, options.withoutArgoCd ?? false);
     const committed = committedManifests(env, charts);
     // Argo CD's installation is never committed (upstream YAML): it comes from the Git stack file.
     const argocd = environment.files.find((f) => f.name === ARGOCD_MANIFEST)?.objects ?? [];
@@ -83,14 +105,38 @@ function render(environment: SynthesizedEnvironment, chartsRoot: string, workDir
 const at = (charts: ChartsSource) => `${charts.commit ? charts.commit.slice(0, 12) : charts.dir}`;
 
 /** The environment as the stack file committed at that revision declares it. */
-function fromGit(env: string, charts: ChartsSource): SynthesizedEnvironment {
+function fromGit(env: string, charts: ChartsSource, withoutArgoCd: boolean): SynthesizedEnvironment {
   const label = stackFileLabel(env);
   const path = join(charts.dir, label);
   if (!existsSync(path))
     throw new UsageError(
       `${label} is not in Git at ${at(charts)}; commit and push it (with its manifests), or pass --charts-dir to compare against this checkout`,
     );
-  return synthesizeLoaded(stackConfigFromText(env, readFileSync(path, 'utf8'), `${label}@${at(charts)}`));
+  const loaded = stackConfigFromText(env, readFileSync(path, 'utf8'), `${label}@${at(charts)}`);
+  return withoutArgoCd ? platformWithoutArgoCd(loaded) : synthesizeLoaded(loaded);
+}
+
+/**
+ * The platform's constructs (its config and Applications) without Argo CD's official objects: a
+ * stand-in ConfigMap takes their place and no file is synthesized, so nothing upstream is read.
+ * The committed stack file passed `converge synth` already; a construct's complaint still names it.
+ */
+function platformWithoutArgoCd(loaded: LoadedStackConfig): SynthesizedEnvironment {
+  const config = loaded.config;
+  const standIn = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm' } };
+  try {
+    const platform = new GitOpsPlatform(new App(), loaded.environment, {
+      config,
+      argoCdManifests: { version: upstreamPin('argo-cd').version, ha: config.argocd.ha, objects: [standIn] },
+    });
+    return { loaded, platform, files: [] };
+  } catch (err) {
+    if (err instanceof ValidationError)
+      throw new ConfigError([
+        `${loaded.file}: ${PLATFORM_CONFIG_KEY}.${err.path} is ${showValue(err.value)}; ${err.rule}`,
+      ]);
+    throw err;
+  }
 }
 
 /** The objects of `manifests/<env>/` as committed: what Pulumi bootstrapped and the root applies. */

@@ -8,6 +8,8 @@ import { DriftMetrics } from '../../drift/metrics';
 import { Notifier } from '../../drift/notify/notifier';
 import { desiredState } from '../../render/desired-state';
 import { isSystemError, UsageError } from '../../model/errors';
+import { hasNoCredentials, redactUrl } from '../../model/urls';
+import { isGitRepoUrl, isGitRevision, isNonEmptyString } from '../../model/validators';
 import { clusterAccess } from './cluster-access';
 
 export interface WatchOptions {
@@ -23,19 +25,29 @@ export interface WatchOptions {
   readonly resyncSeconds?: number;
   readonly chartsDir?: string;
   readonly stacksDir?: string;
+  /** Git to read the desired state from, with no local stack file (the in-cluster Deployment passes it). */
+  readonly repoURL?: string;
+  readonly revision?: string;
   /** Failures a test injects; no flag or variable sets them. */
   readonly faults?: Faults;
 }
 
 /** `converge watch`: the drift controller, locally or in the cluster. Runs until stopped. */
 export async function watch(options: WatchOptions): Promise<number> {
+  const git = gitFlags(options);
   const kc = clusterAccess(options);
   const client = new KubeClient(kc);
   const metrics = new DriftMetrics();
   // Bound before the first render, which takes seconds: a port in use fails at once.
   const server = await serveMetrics(metrics, options.metricsPort, options.metricsHost);
+  // Namespaced, Argo CD's namespace is not watched: its installation is no part of the desired state.
   const render = () =>
-    desiredState(options.env, { stacksDir: options.stacksDir, chartsDir: options.chartsDir });
+    desiredState(options.env, {
+      stacksDir: options.stacksDir,
+      chartsDir: options.chartsDir,
+      git,
+      withoutArgoCd: options.inCluster || options.namespaced,
+    });
   let first: Awaited<ReturnType<typeof render>>;
   try {
     first = await render();
@@ -99,6 +111,30 @@ export async function watch(options: WatchOptions): Promise<number> {
   server?.close();
   log('stopped');
   return 0;
+}
+
+/** `--repo-url` and `--revision` go together, and replace the stack file's pointer, not the charts. */
+function gitFlags(options: WatchOptions): { repoURL: string; revision: string } | undefined {
+  if (options.repoURL === undefined && options.revision === undefined) return undefined;
+  if (options.repoURL === undefined || options.revision === undefined) {
+    const [given, missing] =
+      options.repoURL === undefined ? ['--revision', '--repo-url'] : ['--repo-url', '--revision'];
+    throw new UsageError(
+      `${given} is given without ${missing}; pass both (the repo and the branch, tag or commit to read), or neither to use the stack file's git.repoURL and git.revision`,
+    );
+  }
+  if (options.chartsDir !== undefined)
+    throw new UsageError(
+      `--repo-url and --charts-dir are both given; --repo-url reads the desired state from Git, --charts-dir from a folder: pass one`,
+    );
+  // Checked here rather than by commander, whose message would quote a URL's credentials.
+  const urlProblem = isGitRepoUrl(options.repoURL) ?? hasNoCredentials(options.repoURL);
+  if (urlProblem)
+    throw new UsageError(`--repo-url is ${JSON.stringify(redactUrl(options.repoURL))}; ${urlProblem}`);
+  const revisionProblem = isNonEmptyString(options.revision) ?? isGitRevision(options.revision);
+  if (revisionProblem)
+    throw new UsageError(`--revision is ${JSON.stringify(options.revision)}; ${revisionProblem}`);
+  return { repoURL: options.repoURL, revision: options.revision };
 }
 
 /** `/metrics` on the port and host, or nothing for port -1; a port in use is one line with the fix. */

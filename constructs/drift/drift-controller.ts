@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GroupKind } from '../../model/objects';
@@ -11,6 +11,7 @@ import {
   METRICS_PORT,
   PART_OF,
 } from '../../model/constants';
+import { IMAGE_LAYOUT } from '../../model/image-layout';
 import { compareCodeUnits } from '../../model/text';
 import { isDnsLabel, isIntegerInRange, isNonEmptyString, validate } from '../../model/validators';
 import { DriftPolicy } from './drift-policy';
@@ -31,7 +32,30 @@ export interface DriftControllerProps {
   readonly image: string;
   /** @default 9464 */
   readonly metricsPort?: number;
+  /** The repo and revision the controller reads the desired state from; the env's stack file there says the rest. */
+  readonly git: { readonly repoURL: string; readonly revision: string };
+  /** Keys of the notifications Secret holding the tokens; a service without a key gets no variable. @default none */
+  readonly notificationSecretKeys?: NotificationSecretKeys;
+  /** The Secret those keys are in, in the controller's namespace. @default "converge-notifications" */
+  readonly notificationsSecret?: string;
 }
+
+/** Keys of the notifications Secret, as `notifications.<service>.*SecretKey` names them. */
+export interface NotificationSecretKeys {
+  readonly slackToken?: string;
+  readonly pagerDutyRoutingKey?: string;
+  readonly smtpPassword?: string;
+}
+
+/** The Secret the controller reads notification tokens from. */
+export const NOTIFICATIONS_SECRET = 'converge-notifications';
+
+/** The variables drift/notify/notifier.ts reads each token from. */
+const TOKEN_VARIABLES: Record<keyof NotificationSecretKeys, string> = {
+  slackToken: 'CONVERGE_SLACK_TOKEN',
+  pagerDutyRoutingKey: 'CONVERGE_PAGERDUTY_ROUTING_KEY',
+  smtpPassword: 'CONVERGE_SMTP_PASSWORD',
+};
 
 /** RBAC kinds are read but never written: healing them would need the escalate and bind verbs. */
 const READ_ONLY_GROUPS = new Set(['rbac.authorization.k8s.io']);
@@ -113,40 +137,72 @@ export class DriftController extends Construct {
       read.bind(this.serviceAccount);
     }
 
+    const layout = IMAGE_LAYOUT;
+    const secret = kplus.Secret.fromSecretName(
+      this,
+      'Notifications',
+      validate('notificationsSecret', props.notificationsSecret ?? NOTIFICATIONS_SECRET, isDnsLabel),
+    );
+    // Optional: a Secret or key not (yet) created leaves the variable unset, and that service's
+    // notifications fail with a reason the audit records, instead of the pod never starting.
+    const tokens = Object.entries(props.notificationSecretKeys ?? {})
+      .filter((e): e is [keyof NotificationSecretKeys, string] => e[1] !== undefined)
+      .map(([name, key]) => [
+        TOKEN_VARIABLES[name],
+        kplus.EnvValue.fromSecretValue(
+          { secret, key: validate(`notificationSecretKeys.${name}`, key, isNonEmptyString) },
+          { optional: true },
+        ),
+      ]);
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: DRIFT_CONTROLLER_NAME, namespace: this.namespace, labels },
       replicas: 1,
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: true,
-      securityContext: { ensureNonRoot: true, user: 10001, group: 10001, fsGroup: 10001 },
+      securityContext: {
+        ensureNonRoot: true,
+        user: layout.user,
+        group: layout.group,
+        fsGroup: layout.group,
+      },
       containers: [
         {
           name: 'controller',
           image: props.image,
+          command: [layout.command],
+          workingDir: layout.workdir,
           // Every interface: Prometheus and the probes reach /metrics on the pod IP (the CLI defaults to loopback).
+          // The desired state comes from Git (cloned into the cache volume), not from a stack file in the image.
           args: [
             'watch',
             '--env',
             props.environment,
             '--in-cluster',
+            '--repo-url',
+            validate('git.repoURL', props.git.repoURL, isNonEmptyString),
+            '--revision',
+            validate('git.revision', props.git.revision, isNonEmptyString),
             '--metrics-port',
             String(port),
             '--metrics-host',
             '0.0.0.0',
           ],
-          // The root filesystem is read-only: rendered charts and git checkouts go to the /tmp volume.
-          envVariables: {
-            HOME: kplus.EnvValue.fromValue('/tmp'),
-            CONVERGE_CACHE: kplus.EnvValue.fromValue('/tmp/converge'),
-          },
+          // The root filesystem is read-only: the Git clone, rendered charts and caches go to the volumes.
+          envVariables: Object.fromEntries([
+            ...Object.entries({ ...layout.env, PATH: layout.path }).map(([k, v]) => [
+              k,
+              kplus.EnvValue.fromValue(v),
+            ]),
+            ...tokens,
+          ]),
           ports: [{ name: 'metrics', number: port }],
           securityContext: {
             ensureNonRoot: true,
             readOnlyRootFilesystem: true,
             allowPrivilegeEscalation: false,
             privileged: false,
-            user: 10001,
-            group: 10001,
+            user: layout.user,
+            group: layout.group,
           },
           resources: {
             cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
@@ -154,9 +210,17 @@ export class DriftController extends Construct {
           },
           liveness: kplus.Probe.fromHttpGet('/metrics', { port }),
           readiness: kplus.Probe.fromHttpGet('/metrics', { port }),
-          volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp') }],
+          volumeMounts: layout.volumes.map((v) => ({
+            path: v.path,
+            volume: kplus.Volume.fromEmptyDir(this, `Volume-${v.name}`, v.name),
+          })),
         },
       ],
     });
+    // Pod Security "restricted" also wants these, which cdk8s-plus-28 does not expose.
+    ApiObject.of(this.deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
   }
 }

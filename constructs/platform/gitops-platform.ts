@@ -27,6 +27,12 @@ export interface GitOpsPlatformProps {
   readonly argoCdManifests: ArgoCdManifests;
 }
 
+/** Namespace labels enforcing Pod Security "restricted", at the pinned API server's minor (tools/versions.json, kube). */
+const POD_SECURITY_RESTRICTED = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'v1.36',
+};
+
 /** Port the services' charts expose; app-service's default URL for model-service uses it. */
 export const SERVICE_PORT = 8080;
 
@@ -124,7 +130,8 @@ export class GitOpsPlatform extends Construct {
           labels: {
             [LABELS.partOf]: PART_OF,
             [LABELS.environment]: env,
-            ...(ns === convergeNs ? {} : { 'istio-injection': 'enabled' }),
+            // The controller's pods must meet Pod Security "restricted"; the API server refuses others.
+            ...(ns === convergeNs ? POD_SECURITY_RESTRICTED : { 'istio-injection': 'enabled' }),
           },
         },
       });
@@ -169,6 +176,12 @@ export class GitOpsPlatform extends Construct {
         namespace: convergeNs,
         argocdNamespace: config.argocd.namespace,
         image: config.drift.controller.image,
+        git: config.git,
+        notificationSecretKeys: {
+          slackToken: config.notifications.slack?.tokenSecretKey,
+          pagerDutyRoutingKey: config.notifications.pagerduty?.routingKeySecretKey,
+          smtpPassword: config.notifications.email?.passwordSecretKey,
+        },
         // The service kinds, plus reading its own Role and RoleBinding there (RBAC drift pages).
         namespacedKinds: Object.fromEntries(
           namespaces.map((ns) => [

@@ -1,5 +1,6 @@
 import { SERVICE_KINDS, KubeObject } from '../../model/objects';
-import { DriftController } from '../../constructs/drift/drift-controller';
+import { DriftController, NOTIFICATIONS_SECRET } from '../../constructs/drift/drift-controller';
+import { IMAGE_LAYOUT } from '../../model/image-layout';
 import { defaultDriftPolicy } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../../constructs/drift/drift-record-crd';
 import { ofKind, only, synthObjects } from '../helpers';
@@ -14,6 +15,7 @@ const BASE = {
   environment: 'prod',
   policy: defaultDriftPolicy(),
   image: 'ghcr.io/example-org/converge:0.1.0',
+  git: { repoURL: 'https://github.com/example-org/converge.git', revision: 'main' },
 };
 const rulesOf = (o: KubeObject) => (o as unknown as { rules: Rule[] }).rules;
 
@@ -36,8 +38,28 @@ describe('DriftController', () => {
       .template.spec.containers[0];
     expect(container).toMatchObject({
       image: 'ghcr.io/example-org/converge:0.1.0',
-      args: ['watch', '--env', 'prod', '--in-cluster', '--metrics-port', '9464', '--metrics-host', '0.0.0.0'],
-      securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true },
+      command: [IMAGE_LAYOUT.command],
+      workingDir: IMAGE_LAYOUT.workdir,
+      args: [
+        'watch',
+        '--env',
+        'prod',
+        '--in-cluster',
+        '--repo-url',
+        'https://github.com/example-org/converge.git',
+        '--revision',
+        'main',
+        '--metrics-port',
+        '9464',
+        '--metrics-host',
+        '0.0.0.0',
+      ],
+      securityContext: {
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      },
     });
     const policy = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'converge-drift-policy')!;
     expect((policy.data as Record<string, string>)['policy.yaml']).toContain('service-exposure-changed');
@@ -106,14 +128,113 @@ describe('DriftController in the cluster', () => {
       synthObjects(
         (chart) =>
           new DriftController(chart, 'Drift', {
-            environment: 'prod',
-            policy: defaultDriftPolicy(),
+            ...BASE,
             image: 'x:1',
             namespacedKinds: {},
             argocdNamespace: 'Argo_CD',
           }),
       ),
     ).toThrow('\'argocdNamespace\' is "Argo_CD"');
+  });
+
+  it('fails when the notifications Secret is not a DNS label', () => {
+    expect(() =>
+      synthObjects(
+        (chart) =>
+          new DriftController(chart, 'Drift', {
+            ...BASE,
+            namespacedKinds: {},
+            notificationsSecret: 'Tokens!',
+          }),
+      ),
+    ).toThrow('\'notificationsSecret\' is "Tokens!"');
+  });
+});
+
+describe('DriftController hardening', () => {
+  const objects = synthObjects(
+    (chart) =>
+      new DriftController(chart, 'Drift', { ...BASE, namespacedKinds: { 'prod-web': SERVICE_KINDS } }),
+  );
+  const pod = (only(objects, 'Deployment').spec as { template: { spec: Record<string, unknown> } }).template
+    .spec as {
+    securityContext: Record<string, unknown>;
+    containers: { securityContext: Record<string, unknown>; volumeMounts: { mountPath: string }[] }[];
+    volumes: { name: string; emptyDir?: object }[];
+  };
+
+  it('meets Pod Security "restricted": RuntimeDefault seccomp, no capabilities, non-root, no escalation', () => {
+    expect(pod.securityContext).toMatchObject({
+      seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+      runAsUser: IMAGE_LAYOUT.user,
+      runAsGroup: IMAGE_LAYOUT.group,
+    });
+    expect(pod.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsGroup: IMAGE_LAYOUT.group,
+      runAsNonRoot: true,
+      runAsUser: IMAGE_LAYOUT.user,
+    });
+  });
+
+  it("mounts an emptyDir at every writable path of the image's layout, and nowhere else", () => {
+    expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(
+      IMAGE_LAYOUT.volumes.map((v) => v.path),
+    );
+    expect(pod.volumes.every((v) => v.emptyDir !== undefined)).toBe(true);
+  });
+});
+
+describe('DriftController notification tokens', () => {
+  const envOf = (objects: KubeObject[]) =>
+    (only(objects, 'Deployment').spec as { template: { spec: { containers: { env: object[] }[] } } }).template
+      .spec.containers[0].env;
+
+  it('maps each configured key of the notifications Secret to its variable, optionally', () => {
+    const env = envOf(
+      synthObjects(
+        (chart) =>
+          new DriftController(chart, 'Drift', {
+            ...BASE,
+            namespacedKinds: {},
+            notificationSecretKeys: {
+              slackToken: 'slack-token',
+              pagerDutyRoutingKey: 'pd-key',
+              smtpPassword: 'mail',
+            },
+          }),
+      ),
+    );
+    const ref = (key: string) => ({
+      valueFrom: { secretKeyRef: { name: NOTIFICATIONS_SECRET, key, optional: true } },
+    });
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'CONVERGE_SLACK_TOKEN', ...ref('slack-token') },
+        { name: 'CONVERGE_PAGERDUTY_ROUTING_KEY', ...ref('pd-key') },
+        { name: 'CONVERGE_SMTP_PASSWORD', ...ref('mail') },
+      ]),
+    );
+  });
+
+  it('sets no token variable for a service that is not configured', () => {
+    const env = envOf(
+      synthObjects(
+        (chart) =>
+          new DriftController(chart, 'Drift', {
+            ...BASE,
+            namespacedKinds: {},
+            notificationSecretKeys: { slackToken: 'slack-token' },
+          }),
+      ),
+    ) as { name: string }[];
+    expect(env.map((e) => e.name).filter((n) => n.startsWith('CONVERGE_') && n !== 'CONVERGE_CACHE')).toEqual(
+      ['CONVERGE_SLACK_TOKEN'],
+    );
   });
 });
 
