@@ -4,6 +4,7 @@ export * from './model/constants';
 export * from './model/errors';
 export * from './model/validators';
 export * from './model/canary';
+export * from './model/image-updates';
 export * from './model/objects';
 export * from './model/sync-policy';
 export * from './model/notifications';

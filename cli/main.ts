@@ -2,7 +2,7 @@
 // `converge`: synth, validation and drift reports, thin over the library.
 // Commands load their modules lazily, so `--help` and start-up stay fast.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ENVIRONMENTS, METRICS_PORT } from '../model/constants';
+import { APPROVALS_PORT, ENVIRONMENTS, METRICS_PORT } from '../model/constants';
 import { EXIT } from '../model/errors';
 import { isHostOrAddress } from '../model/validators';
 import { failureReport } from './failure';
@@ -187,6 +187,20 @@ export function buildProgram(): Command {
       host,
       '127.0.0.1',
     )
+    .addOption(
+      new Option(
+        '--approvals-port <port>',
+        'serve the approvals page (held drifts, approve/reject as your Kubernetes identity) on this port (-1: none)',
+      )
+        .default(String(APPROVALS_PORT))
+        .argParser(port),
+    )
+    .option(
+      '--approvals-host <host>',
+      'address the approvals page listens on; keep loopback and reach it with kubectl port-forward',
+      host,
+      '127.0.0.1',
+    )
     .option('--charts-dir <dir>', 'render charts from this folder instead of Git at the configured revision')
     .option(
       '--repo-url <url>',
@@ -207,6 +221,8 @@ export function buildProgram(): Command {
         namespaced: opts.namespaced,
         metricsPort: opts.metricsPort,
         metricsHost: opts.metricsHost,
+        approvalsPort: opts.approvalsPort,
+        approvalsHost: opts.approvalsHost,
         resyncSeconds: opts.resync,
         chartsDir: opts.chartsDir,
         stacksDir: opts.stacksDir,
@@ -273,6 +289,65 @@ export function buildProgram(): Command {
         context: opts.context,
         stacksDir: opts.stacksDir,
       });
+    });
+
+  program
+    .command('report')
+    .description(
+      'the four DORA figures (from Argo CD history, Git commits and DriftRecords) and the drift figures of an environment over a window',
+    )
+    .addOption(envOption())
+    .option('--since <duration>', 'the window, back from now: e.g. 7d, 24h, 2w, 1d12h', '7d')
+    .option('--output <format>', 'table or json', 'table')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .addOption(stacksDirOption())
+    .addHelpText('after', '\nExit codes: 0 report printed, 2 bad input or cluster unreachable.')
+    .action(async (opts) => {
+      const { report } = await import('./commands/report');
+      process.exitCode = await report({
+        env: opts.env,
+        since: opts.since,
+        output: opts.output,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        stacksDir: opts.stacksDir,
+      });
+    });
+
+  program
+    .command('eval')
+    .description(
+      'the manual-vs-GitOps experiment: the same drifts under converge watch, Argo CD self-heal and an operator with helm; trials, statistics and a report',
+    )
+    .addOption(envOption())
+    .option('--trials <n>', 'trials per scenario and arm', '20')
+    .option(
+      '--scenarios <list>',
+      'comma-separated: scale-deployment, change-image, patch-service-type, delete-deployment, delete-secret, delete-configmap (default: all)',
+    )
+    .option('--arms <list>', 'comma-separated: converge, argocd, manual (default: all)')
+    .option(
+      '-o, --out <dir>',
+      'folder for trials.json, summary.json and report.html (default: converge-eval/<env>)',
+    )
+    .option('--seed <n>', "seed of the manual arm's operator model", '1')
+    .option(
+      '--reaction <spec>',
+      'the manual arm\'s operator model, e.g. every:5m+lognormal:5m,1 (README: "converge eval")',
+    )
+    .option('--timeout <seconds>', 'a trial not restored by then is recorded as not restored', '300')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .addOption(stacksDirOption())
+    .addHelpText(
+      'after',
+      '\nNeeds a cluster where the environment is not deployed: it installs the services with helm, runs the trials, and removes what it created.\nExit codes: 0 done, 2 bad input.',
+    )
+    .action(async (opts) => {
+      const { evalCommand } = await import('./commands/eval');
+      // `converge watch` for the converge arm: this same program, however it was started.
+      process.exitCode = await evalCommand(opts, [process.execPath, process.argv[1]]);
     });
 
   program.addHelpText(

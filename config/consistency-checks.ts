@@ -42,6 +42,14 @@ function once<T>(
 
 function duplicateChecks(config: PlatformConfig, report: Report): void {
   const { project, notifications, drift } = config;
+  for (const [name, service] of Object.entries(config.services))
+    once(
+      service.envFromSecrets ?? [],
+      (s) => s,
+      (i) => ['services', name, 'envFromSecrets', i],
+      (s) => ({ input: s, name: `Secret ${s}` }),
+      report,
+    );
   once(
     project.roles,
     (r) => r.name,

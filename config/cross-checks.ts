@@ -5,6 +5,8 @@ import { SyncPolicy } from '../model/sync-policy';
 import { hasNoCredentials, hasUserinfo } from '../model/urls';
 import { isEmailAddress, isGitRepoUrl, isProjectSourceRepo } from '../model/validators';
 import { consistencyChecks } from './consistency-checks';
+import { imageUpdateChecks } from './image-updates';
+import { hookChecks } from './hooks';
 import type { PlatformConfig, SyncConfig } from './schema';
 
 /*
@@ -163,6 +165,8 @@ export function crossChecks(config: PlatformConfig, ctx: z.RefinementCtx): void 
   }
   addonChecks(config, ctx);
   consistencyChecks(config, ctx);
+  imageUpdateChecks(config, ctx);
+  hookChecks(config, ctx);
 }
 
 /** Argo CD's longest name of a project. */

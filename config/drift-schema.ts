@@ -52,17 +52,31 @@ const BROAD_GROUPS = [
   'system:unauthenticated',
   'system:serviceaccounts',
 ];
-export function approverProblem(kind: 'group' | 'user', value: string): string | undefined {
+export function approverProblem(
+  kind: 'group' | 'user',
+  value: string,
+  purpose: 'approve' | 'view' = 'approve',
+): string | undefined {
+  const who = purpose === 'approve' ? 'approve' : 'read held drifts';
   if (isNonEmptyString(value) !== undefined || value !== value.trim())
     return `it must be a non-empty ${kind} name without surrounding spaces, e.g. ${kind === 'group' ? '"platform-oncall"' : '"alice@example.org"'}`;
   if (value.includes('*'))
     return `RBAC matches ${kind} names exactly, so "*" is no wildcard; list each ${kind} by name`;
   if (kind === 'group' && BROAD_GROUPS.includes(value))
-    return `${value} is a Kubernetes built-in group far wider than a team; name the group of the people who approve, e.g. "platform-oncall"`;
+    return `${value} is a Kubernetes built-in group far wider than a team; name the group of the people who ${who}, e.g. "platform-oncall"`;
   if (kind === 'user' && (value === 'system:anonymous' || value.startsWith('system:node:')))
-    return `${value} is not a person; name the people who approve, e.g. "alice@example.org"`;
+    return `${value} is not a person; name the people who ${who}, e.g. "alice@example.org"`;
   return undefined;
 }
+
+/** `{groups, users}` of people, each name checked for `purpose`. */
+const peopleSchema = (purpose: 'approve' | 'view') =>
+  z
+    .strictObject({
+      groups: z.array(checked(z.string(), (v) => approverProblem('group', v, purpose))).default([]),
+      users: z.array(checked(z.string(), (v) => approverProblem('user', v, purpose))).default([]),
+    })
+    .prefault({});
 
 /** A kind the user's cluster has besides the platform's: a CRD the drift rules may name. */
 const customResourceSchema = z.strictObject({
@@ -131,12 +145,12 @@ export const driftSchema = z
      * Who may approve or reject held drifts (`converge approve|reject`): bound to the Role
      * `converge-drift-approvers-<env>`. None declared, only cluster admins decide.
      */
-    approvers: z
-      .strictObject({
-        groups: z.array(checked(z.string(), (v) => approverProblem('group', v))).default([]),
-        users: z.array(checked(z.string(), (v) => approverProblem('user', v))).default([]),
-      })
-      .prefault({}),
+    approvers: peopleSchema('approve'),
+    /**
+     * Who may read held and recent drifts (the approvals page, the DriftRecords) without deciding:
+     * bound to the Role `converge-drift-viewers-<env>`. None declared, only approvers and admins read.
+     */
+    viewers: peopleSchema('view'),
     /** Run the drift controller in the cluster (a Deployment with least-privilege RBAC). */
     controller: z
       .strictObject({

@@ -20,7 +20,9 @@ import { addonSchema } from './addons-schema';
 import { all, checked, dnsLabel, redactedUrl } from './checked';
 import { crossChecks } from './cross-checks';
 import { driftSchema } from './drift-schema';
+import { imageUpdaterSchema } from './image-updates-schema';
 import { notificationsSchema } from './notifications-schema';
+import { observabilitySchema } from './observability-schema';
 import { serviceSchema } from './services-schema';
 
 /*
@@ -186,6 +188,10 @@ export const platformConfigSchema = z
       .prefault({}),
     notifications: notificationsSchema.prefault({}),
     drift: driftSchema.prefault({}),
+    /** Alert rules, scrape targets and the Grafana dashboard; defaults per environment (config/observability.ts). */
+    observability: observabilitySchema.prefault({}),
+    /** Argo CD Image Updater for the environment: images move by each service's imageUpdates policy. */
+    imageUpdater: imageUpdaterSchema.prefault({}),
     /** By name: a DNS label, since it names the service's Kubernetes Service and Helm release. */
     services: z
       .record(dnsLabel, serviceSchema)

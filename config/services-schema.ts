@@ -5,6 +5,7 @@ import { isHttpHeaderName, isHttpHeaderValue } from '../model/http-header';
 import { hasNoCredentials } from '../model/urls';
 import {
   isDnsLabel,
+  isDnsSubdomain,
   isGitRepoUrl,
   isImageRepository,
   isImageTag,
@@ -13,6 +14,8 @@ import {
 } from '../model/validators';
 import { all, checked, redactedUrl } from './checked';
 import { chartValues } from './inline-secrets';
+import { imageUpdatesSchema } from './image-updates-schema';
+import { hooksSchema } from './hooks-schema';
 
 /* The schema of `services.<name>`: what a service runs, where, and how traffic reaches it. */
 
@@ -53,6 +56,8 @@ export const serviceSchema = z.strictObject({
     ),
   ),
   image: imageSchema,
+  /** How new tags reach this service (with imageUpdater.enabled). @default the environment's (image-updates.ts) */
+  imageUpdates: imageUpdatesSchema.optional(),
   replicas: checked(z.number(), isIntegerInRange(0, 1000, 'use 0 to scale the service down')),
   canary: canarySchema.optional(),
   /** A HorizontalPodAutoscaler owns the replica count; Argo CD and drift checks leave it alone. */
@@ -70,6 +75,14 @@ export const serviceSchema = z.strictObject({
       path: ['maxReplicas'],
     })
     .optional(),
+  /**
+   * Secrets the service reads as environment variables, made outside Git (kubectl, an ExternalSecret
+   * or a SealedSecret). The drift controller pages at once when one is deleted, and restores the
+   * copy it last saw. @default none
+   */
+  envFromSecrets: z.array(checked(z.string(), isDnsSubdomain)).optional(),
+  /** Argo CD resource hooks the chart renders, and the response to a failed sync. @default none */
+  hooks: hooksSchema.optional(),
   /** Extra chart values, merged over the chart's values-<env>.yaml. */
   values: chartValues.default({}),
 });

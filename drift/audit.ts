@@ -49,6 +49,7 @@ export const eventOf = (rec: StoredRecord): string => rec.name.slice(rec.driftId
 
 export const DRIFT_RECORD_API_VERSION = `${DRIFT_RECORD.group}/${DRIFT_RECORD.version}`;
 const API_VERSION = DRIFT_RECORD_API_VERSION;
+const DRIFT_ID_LABEL = 'converge.dev/drift-id';
 
 /**
  * Values are stored redacted (findings already are; a record written from elsewhere is too), and
@@ -139,7 +140,7 @@ export class AuditLog {
       metadata: {
         name,
         namespace: this.namespace,
-        labels: { 'converge.dev/drift-id': rec.driftId, 'converge.dev/event': rec.event },
+        labels: { [DRIFT_ID_LABEL]: rec.driftId, 'converge.dev/event': rec.event },
       },
       spec,
     };
@@ -159,12 +160,21 @@ export class AuditLog {
 
   /** Every record in the namespace, oldest first. */
   public async list(): Promise<StoredRecord[]> {
+    return this.query('');
+  }
+
+  /** The records of one drift (or failed sync), oldest first, by the id label each carries. */
+  public async recordsOf(driftId: string): Promise<StoredRecord[]> {
+    return this.query(`?labelSelector=${encodeURIComponent(`${DRIFT_ID_LABEL}=${driftId}`)}`);
+  }
+
+  private async query(query: string): Promise<StoredRecord[]> {
     const { items } = await this.client.request<{
       items: {
         metadata: { name: string; namespace: string; creationTimestamp: string };
         spec: AuditRecord;
       }[];
-    }>('GET', await this.client.path(API_VERSION, DRIFT_RECORD.kind, this.namespace));
+    }>('GET', `${await this.client.path(API_VERSION, DRIFT_RECORD.kind, this.namespace)}${query}`);
     return items
       .filter((i) => i.metadata.namespace === this.namespace)
       .map((i) => ({ ...i.spec, name: i.metadata.name }))

@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SEVERITIES } from '../model/drift-policy';
 
 /** What the controller's gauges report, read when `/metrics` is scraped. */
 export interface ControllerState {
@@ -9,7 +10,12 @@ export interface ControllerState {
   activeDrifts(): number;
   /** Objects waiting to be checked. */
   queueLength(): number;
+  /** Seconds since the oldest drift still waiting for a person was held; 0 when none waits. */
+  oldestPendingApprovalSeconds(): number;
 }
+
+/** Buckets of the DORA histograms: from a minute up to a week (lead times of days are common). */
+const DORA_BUCKETS = [10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800];
 
 /** The drift controller's Prometheus metrics, on their own registry. */
 export class DriftMetrics {
@@ -23,14 +29,66 @@ export class DriftMetrics {
   });
   public readonly timeToDetect = new Histogram({
     name: 'converge_drift_time_to_detect_seconds',
-    help: 'From the drift onset (managedFields time, or the deletion) to its detection.',
+    help:
+      'From the drift onset (managedFields time, whole seconds; or the deletion the watch saw) to its detection, by severity. ' +
+      'Drifts with no trustworthy onset are not observed here: see converge_drift_onset_unknown_total.',
+    labelNames: ['severity'] as const,
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
   public readonly timeToRestore = new Histogram({
     name: 'converge_drift_time_to_restore_seconds',
-    help: 'From the drift onset to the object being back in its Git state.',
+    help:
+      'From the drift onset to the object being back in its Git state, by severity. ' +
+      'Drifts with no trustworthy onset are not observed here: see converge_drift_onset_unknown_total.',
+    labelNames: ['severity'] as const,
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600],
+    registers: [this.registry],
+  });
+  public readonly onsetUnknown = new Counter({
+    name: 'converge_drift_onset_unknown_total',
+    help:
+      'Drifts detected with no trustworthy onset (no managedFields time newer than the last platform write, ' +
+      'as after a write through /scale that kept an older time, or a deletion seen only on a relist): ' +
+      'counted here instead of observing a made-up time to detect or restore.',
+    labelNames: ['severity', 'kind'] as const,
+    registers: [this.registry],
+  });
+  public readonly heals = new Counter({
+    name: 'converge_drift_heals_total',
+    help: 'Heals Converge applied to an object, by outcome (restored: the desired fields were applied; failed: the API server refused).',
+    labelNames: ['kind', 'namespace', 'name', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  public readonly lastReconcile = new Gauge({
+    name: 'converge_drift_last_reconcile_timestamp_seconds',
+    help: 'Unix time of the last completed check of an object (every resync checks every object); 0 before the first.',
+    registers: [this.registry],
+  });
+  public readonly doraDeployments = new Counter({
+    name: 'converge_dora_deployments_total',
+    help: "Deployments of an environment's Applications (Argo CD sync operations to a new revision), by outcome: succeeded, failed, or rolled_back (a rollback or a revert commit).",
+    labelNames: ['environment', 'application', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  public readonly doraLeadTime = new Histogram({
+    name: 'converge_dora_lead_time_seconds',
+    help: 'DORA lead time for changes: from the commit time of a revision to its Application being Synced and Healthy at it.',
+    labelNames: ['environment'] as const,
+    buckets: DORA_BUCKETS,
+    registers: [this.registry],
+  });
+  public readonly doraTimeToRestore = new Histogram({
+    name: 'converge_dora_time_to_restore_seconds',
+    help: 'DORA time to restore: drift onset to healed (cause drift), or a failed deployment to the next healthy one (cause failed_deployment).',
+    labelNames: ['environment', 'cause'] as const,
+    buckets: DORA_BUCKETS,
+    registers: [this.registry],
+  });
+  public readonly doraChangeFailureRate = new Gauge({
+    name: 'converge_dora_change_failure_rate',
+    help: 'DORA change failure rate: failed and rolled-back deployments over all deployments the controller has seen in its window.',
+    labelNames: ['environment'] as const,
     registers: [this.registry],
   });
   public readonly pendingApprovals = this.gauge(
@@ -48,10 +106,20 @@ export class DriftMetrics {
     'Objects waiting to be checked.',
     (s) => s.queueLength(),
   );
+  public readonly oldestPendingApproval = this.gauge(
+    'converge_drift_oldest_pending_approval_seconds',
+    'Age in seconds of the oldest drift held for approval and not yet decided; 0 when none waits.',
+    (s) => s.oldestPendingApprovalSeconds(),
+  );
 
   constructor() {
     // Process metrics (resident memory, event loop lag) show the controller stays bounded.
     collectDefaultMetrics({ register: this.registry, prefix: 'converge_drift_controller_' });
+    // Each series from 0: one first scraped at count 1 never rises in rate(), so its first drift is unseen.
+    for (const severity of SEVERITIES) {
+      this.timeToDetect.zero({ severity });
+      this.timeToRestore.zero({ severity });
+    }
   }
 
   /** The gauges read the controller's state from here, at each scrape. */

@@ -34,6 +34,9 @@ export const DEFAULT_CONTROLLER_IMAGE = 'ghcr.io/example-org/converge:0.1.0';
 /** Port of the drift controller's `/metrics`. */
 export const METRICS_PORT = 9464;
 
+/** Port of the drift controller's approvals page (next to /metrics); loopback unless told otherwise. */
+export const APPROVALS_PORT = 9465;
+
 /** The in-cluster API server, as Argo CD names it. */
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
@@ -93,6 +96,8 @@ export const DECISION_EVENTS = ['approved', 'rejected'] as const;
 
 /** Prefix of the per-environment Role that may record decisions: `converge-drift-approvers-<env>`. */
 export const DRIFT_APPROVERS_ROLE = 'converge-drift-approvers';
+/** Prefix of the per-environment Role that may read records only: `converge-drift-viewers-<env>`. */
+export const DRIFT_VIEWERS_ROLE = 'converge-drift-viewers';
 
 /** Name of the in-cluster drift controller's ServiceAccount, Deployment and Roles. */
 export const DRIFT_CONTROLLER_NAME = 'converge-drift';

@@ -170,6 +170,11 @@ export const DRIFT_EVENTS = [
   'heal-failed',
   'recurring',
   'ignored',
+  // A failed sync's response (hooks.syncFail), recorded against the Application.
+  'sync-failed',
+  'rolled-back',
+  'rollback-skipped',
+  'rollback-failed',
 ] as const;
 export type DriftEvent = (typeof DRIFT_EVENTS)[number];
 

@@ -13,7 +13,7 @@ export interface SyncPolicyJson {
   readonly syncOptions: string[];
   readonly retry?: {
     readonly limit: number;
-    readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string };
+    readonly backoff?: { readonly duration: string; readonly factor: number; readonly maxDuration: string };
   };
 }
 
@@ -38,7 +38,7 @@ export interface SyncPolicyProps {
   readonly selfHeal?: boolean;
   /** Allow a sync that would leave the Application with no objects. @default false */
   readonly allowEmpty?: boolean;
-  /** Retry failed syncs with backoff; `false` turns retries off. @default { limit: 5, backoff 5s x2 up to 3m } */
+  /** Retry failed syncs with backoff; `false` turns retries off (`limit: 0`: Argo CD's own default is 5). @default { limit: 5, backoff 5s x2 up to 3m } */
   readonly retry?: RetryOptions | false;
   /** `CreateNamespace=true`: create the destination namespace. @default true */
   readonly createNamespace?: boolean;
@@ -174,6 +174,7 @@ export class SyncPolicy {
         ? { enabled: true, prune: this.prune, selfHeal: this.selfHeal, allowEmpty: this.allowEmpty }
         : undefined,
       syncOptions: [...this.syncOptions],
+      // Argo CD retries an automated sync 5 times when retry is absent; only limit 0 turns it off.
       retry: this.retry
         ? {
             limit: this.retry.limit,
@@ -183,7 +184,7 @@ export class SyncPolicy {
               maxDuration: this.retry.backoffMaxDuration,
             },
           }
-        : undefined,
+        : { limit: 0 },
     };
   }
 }

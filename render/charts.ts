@@ -151,12 +151,7 @@ function inTemporary(dir: string, fill: (tmp: string) => void): void {
  * then fetched on every call, so each resync sees what was pushed since.
  */
 export function chartsFromClone(repoURL: string, revision: string): ChartsSource {
-  const mirror = join(cacheRoot(), 'git-mirrors', `${urlHash(repoURL)}.git`);
-  if (existsSync(join(mirror, 'HEAD'))) git(['fetch', '--quiet', '--prune', 'origin'], mirror);
-  else {
-    mkdirSync(join(cacheRoot(), 'git-mirrors'), { recursive: true });
-    inTemporary(mirror, (tmp) => git(['clone', '--quiet', '--mirror', '--filter=blob:none', repoURL, tmp]));
-  }
+  const mirror = gitMirror(repoURL);
   let commit: string;
   try {
     commit = git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`], mirror);
@@ -173,6 +168,20 @@ export function chartsFromClone(repoURL: string, revision: string): ChartsSource
       withCharts(tmp, repoURL, revision, commit);
     });
   return { dir, commit };
+}
+
+/**
+ * The bare mirror of `repoURL` in the cache, cloned once (without blobs where the server allows)
+ * and fetched on every call; its path. The DORA figures read commit times from it too.
+ */
+export function gitMirror(repoURL: string): string {
+  const mirror = join(cacheRoot(), 'git-mirrors', `${urlHash(repoURL)}.git`);
+  if (existsSync(join(mirror, 'HEAD'))) git(['fetch', '--quiet', '--prune', 'origin'], mirror);
+  else {
+    mkdirSync(join(cacheRoot(), 'git-mirrors'), { recursive: true });
+    inTemporary(mirror, (tmp) => git(['clone', '--quiet', '--mirror', '--filter=blob:none', repoURL, tmp]));
+  }
+  return mirror;
 }
 
 /** Writes the repo's snapshot paths at `commit` into `tmp`, with chart dependencies built. */

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { firstLine, UsageError } from '../model/errors';
 import { DesiredObject, isClusterScoped, KubeObject } from '../model/objects';
+import { isHook } from '../model/hooks';
 import { toolErrorLine } from './charts';
 import { toolPath } from './tools';
 
@@ -13,7 +14,12 @@ const run = promisify(execFile);
 /** An Application's `spec.source` for a Helm chart in Git. */
 export interface HelmSource {
   readonly path: string;
-  readonly helm?: { releaseName?: string; valueFiles?: string[]; valuesObject?: Record<string, unknown> };
+  readonly helm?: {
+    releaseName?: string;
+    valueFiles?: string[];
+    ignoreMissingValueFiles?: boolean;
+    valuesObject?: Record<string, unknown>;
+  };
 }
 
 interface AppSpec {
@@ -30,7 +36,11 @@ export function helmTemplateArgs(
   valuesFile: string,
 ): string[] {
   const args = ['template', source.helm?.releaseName ?? name, chart, '--namespace', namespace];
-  for (const f of source.helm?.valueFiles ?? []) args.push('--values', join(chart, f));
+  for (const f of source.helm?.valueFiles ?? []) {
+    // As Argo CD does: a value file not in Git yet (Image Updater's, before its first commit) is skipped.
+    if (source.helm?.ignoreMissingValueFiles && !existsSync(join(chart, f))) continue;
+    args.push('--values', join(chart, f));
+  }
   args.push('--values', valuesFile);
   return args;
 }
@@ -71,14 +81,18 @@ export async function renderApplication(
     throw new UsageError(
       `\`helm template\` of chart ${spec.source.path} (Application ${name}, from ${chartsLabel}) printed YAML that does not parse: ${firstLine(bad.errors[0].message)}; fix the chart's templates`,
     );
-  return docs
-    .map((doc) => doc.toJSON() as KubeObject | null)
-    .filter((o): o is KubeObject => !!o && !!o.kind)
-    .map((o) => ({
-      application: app.metadata.name,
-      object:
-        isClusterScoped(o.kind) || o.metadata.namespace
-          ? o
-          : { ...o, metadata: { ...o.metadata, namespace: spec.destination.namespace } },
-    }));
+  return (
+    docs
+      .map((doc) => doc.toJSON() as KubeObject | null)
+      .filter((o): o is KubeObject => !!o && !!o.kind)
+      // Hooks run at a sync and are deleted at the next: Argo CD keeps them out of the diff, and so does drift.
+      .filter((o) => !isHook(o))
+      .map((o) => ({
+        application: app.metadata.name,
+        object:
+          isClusterScoped(o.kind) || o.metadata.namespace
+            ? o
+            : { ...o, metadata: { ...o.metadata, namespace: spec.destination.namespace } },
+      }))
+  );
 }

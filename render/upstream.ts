@@ -13,7 +13,8 @@ import { UpstreamRenderCache } from './upstream-render-cache';
  * touches the network: a missing cache is an error that says how to fill it.
  */
 
-export type UpstreamName = 'argo-cd' | 'istio-api' | 'kubernetes';
+export type UpstreamName =
+  'argo-cd' | 'istio-api' | 'prometheus-operator' | 'argocd-image-updater' | 'kubernetes';
 
 export interface UpstreamPin {
   readonly module: string;
@@ -62,8 +63,10 @@ export function loadArgoCdManifests(options: { ha?: boolean; renderCache?: boole
   return { ...manifests, rendered: new UpstreamRenderCache(manifests, source, join(dir, 'rendered')) };
 }
 
-/** The official CRDs of Argo CD or Istio at the pinned version. */
-export function loadCrds(name: 'argo-cd' | 'istio-api'): KubeObject[] {
+/** The official CRDs of Argo CD, Istio, the Prometheus Operator or Argo CD Image Updater at the pinned version. */
+export function loadCrds(
+  name: 'argo-cd' | 'istio-api' | 'prometheus-operator' | 'argocd-image-updater',
+): KubeObject[] {
   return readJson<KubeObject[]>(name, 'crds.json');
 }
 

@@ -107,6 +107,25 @@ export const TOOLS = [
       `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${fam('pulumi-kubernetes').version.replace(/^v/, '')}`,
     ],
   },
+  // The registry client the end-to-end suite pushes its test images with (no container runtime here).
+  {
+    name: 'crane',
+    pkg: 'github.com/google/go-containerregistry/cmd/crane',
+    ldflags: () => [
+      `-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=${fam('crane').version}`,
+    ],
+  },
+  // Blocked (see versions.json): kept so it builds the day its nested module is served. Its CRD
+  // is copied out all the same (`up` applies it), since the module itself is served.
+  {
+    name: 'argocd-image-updater',
+    pkg: 'github.com/argoproj-labs/argocd-image-updater/cmd',
+    assets: imageUpdaterAssets,
+    assetsRev: 1,
+    ldflags: () => [
+      `-X github.com/argoproj-labs/argocd-image-updater/pkg/version.version=${fam('argocd-image-updater').version.replace(/^v/, '')}`,
+    ],
+  },
 ];
 
 export class BuildError extends Error {}
@@ -129,7 +148,11 @@ export function moduleDir(family) {
   const r = spawnSync('go', ['mod', 'download', '-json', ref], {
     cwd: join(here, family),
     encoding: 'utf8',
-    env: { ...process.env, GOTOOLCHAIN: e.goToolchain || 'local' },
+    env: {
+      ...process.env,
+      GOTOOLCHAIN: e.goToolchain || 'local',
+      ...(e.gonosumdb ? { GONOSUMDB: e.gonosumdb } : {}),
+    },
   });
   let info = {};
   try {
@@ -180,6 +203,13 @@ function argocdAssets(outDir) {
   }
   copyOut(join(dir, 'hack', 'git-verify-wrapper.sh'), join(outDir, 'bin', 'git-verify-wrapper.sh'));
   chmodSync(join(outDir, 'bin', 'git-verify-wrapper.sh'), 0o755);
+}
+
+/** Image Updater's CRD (ImageUpdater), which `up` applies so synthesized ImageUpdater objects sync. */
+function imageUpdaterAssets(outDir) {
+  const dir = join(moduleDir('argocd-image-updater'), 'config', 'crd', 'bases');
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')))
+    copyOut(join(dir, f), join(outDir, 'crds', f));
 }
 
 /**

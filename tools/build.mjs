@@ -229,7 +229,15 @@ async function main(argv) {
     let result = 'cached';
     const why = fam(familyOf(t)).blocked;
     if (why && !existsSync(bin)) {
-      // A known gap (see versions.json) fails the run only when asked for by name.
+      // A known gap (see versions.json) fails the run only when asked for by name. Its run-time
+      // files come from the module, which may be served even when a dependency is not.
+      try {
+        ensureAssets(t);
+      } catch (err) {
+        if (!(err instanceof BuildError)) throw err;
+        console.error(`build.mjs: ${t.name}'s files: ${err.message}`);
+        failures.push(t.name);
+      }
       console.error(`build.mjs: ${t.name} cannot be built yet: ${why}`);
       (names.includes(t.name) ? failures : blocked).push(t.name);
       rows.push({ name: t.name, version, result: 'BLOCKED', seconds: '0.0', size: '-' });

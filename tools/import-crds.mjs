@@ -16,11 +16,13 @@ const out = join(root, 'constructs', 'imports');
 /** Only the kinds Converge types; importing all of Istio would add megabytes nobody uses. */
 const wanted = {
   'argo-cd': ['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io'],
+  'argocd-image-updater': ['imageupdaters.argocd-image-updater.argoproj.io'],
   'istio-api': [
     'virtualservices.networking.istio.io',
     'destinationrules.networking.istio.io',
     'gateways.networking.istio.io',
   ],
+  'prometheus-operator': ['prometheusrules.monitoring.coreos.com', 'servicemonitors.monitoring.coreos.com'],
 };
 
 fetchUpstream({ quiet: true });

@@ -31,6 +31,8 @@ export const TOOL_FAMILY = Object.freeze({
   pulumi: 'pulumi',
   'pulumi-language-nodejs': 'pulumi-language-nodejs',
   'pulumi-resource-kubernetes': 'pulumi-kubernetes',
+  crane: 'crane',
+  'argocd-image-updater': 'argocd-image-updater',
 });
 
 /** Pinned version of a tool, as in tools/versions.json (e.g. "v1.36.3"). */

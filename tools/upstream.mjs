@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Fetches the pinned upstream files Converge reads at synth and validate time: Argo CD's install
-// manifests and CRDs, Istio's CRDs, and the Kubernetes OpenAPI v3 spec. They come from the official
+// manifests and CRDs, Istio's and the Prometheus Operator's CRDs, Argo CD Image Updater's CRD, and the Kubernetes OpenAPI v3 spec. They come from the official
 // Go modules (served by the module proxy, so this works with no internet) and are cached as JSON
 // outside the repo. Nothing upstream is ever committed here.
 //
@@ -19,13 +19,13 @@ export const cacheRoot = () => join(convergeCache(), 'upstream');
 /** Go toolchain able to extract a module whose go.mod asks for a newer Go (Argo CD 3.6 asks 1.27). */
 const goToolchainFor = (entry) => entry.goToolchain ?? 'local';
 
-function moduleDir(module, version, toolchain) {
+function moduleDir(module, version, toolchain, extraEnv = {}) {
   let out;
   try {
     out = execFileSync('go', ['mod', 'download', '-json', `${module}@${version}`], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: toolchain },
+      env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: toolchain, ...extraEnv },
     });
   } catch (err) {
     if (err.code === 'ENOENT')
@@ -75,6 +75,22 @@ const entries = {
     const dir = moduleDir(v.module, v.version, goToolchainFor(v));
     return { 'crds.json': readYamlObjects(join(dir, 'kubernetes', 'customresourcedefinitions.gen.yaml')) };
   },
+  // Only the two kinds the platform declares (alert rules, scrape targets), from the operator's own CRDs.
+  'prometheus-operator': (v) => {
+    const dir = join(moduleDir(v.module, v.version, goToolchainFor(v)), 'example', 'prometheus-operator-crd');
+    const crd = (plural) => readYamlObjects(join(dir, `monitoring.coreos.com_${plural}.yaml`))[0];
+    return { 'crds.json': ['prometheusrules', 'servicemonitors'].map(crd) };
+  },
+  // Image Updater's module has no checksum-database entry here, so the sum is not looked up.
+  'argocd-image-updater': (v) => {
+    const noSumDb = [process.env.GONOSUMDB, v.module].filter(Boolean).join(',');
+    const dir = moduleDir(v.module, v.version, goToolchainFor(v), { GONOSUMDB: noSumDb });
+    return {
+      'crds.json': readYamlObjects(
+        join(dir, 'config', 'crd', 'bases', 'argocd-image-updater.argoproj.io_imageupdaters.yaml'),
+      ),
+    };
+  },
   kubernetes: (v) => {
     const dir = join(moduleDir(v.module, v.version, goToolchainFor(v)), 'api', 'openapi-spec', 'v3');
     const files = {};
@@ -84,6 +100,9 @@ const entries = {
     return files;
   },
 };
+
+/** The sources fetched, one per `upstream` entry in versions.json (a test checks they match). */
+export const UPSTREAM_SOURCES = Object.keys(entries);
 
 export function upstreamDir(name) {
   const v = upstreamPin(name);

@@ -1,5 +1,6 @@
 import { driftPolicyFor } from '../../config/drift-policy';
 import { desiredState } from '../../render/desired-state';
+import { describeImage, effectiveImages } from '../../render/image-tags';
 import { DRIFT_EXIT, findDrift, highestSeverity } from '../../drift/engine/find-drift';
 import { readLiveState, uniqueKinds } from '../../drift/kube/live-state';
 import { clusterAccess } from './cluster-access';
@@ -41,6 +42,8 @@ export async function drift(options: DriftOptions): Promise<number> {
   });
   const argo = await argoStatuses(client, config.argocd.namespace, config.environment);
   const worst = highestSeverity(findings);
+  // Which tag each service runs and where it came from: the stack file's pin or Image Updater's write-back.
+  const images = effectiveImages(desired);
   if (options.output === 'json') {
     console.log(
       JSON.stringify(
@@ -52,6 +55,7 @@ export async function drift(options: DriftOptions): Promise<number> {
           missingKinds: live.missingKinds,
           highestSeverity: worst ?? 'none',
           argocd: Object.fromEntries(argo),
+          images,
           findings,
         },
         null,
@@ -67,6 +71,7 @@ export async function drift(options: DriftOptions): Promise<number> {
         `${findings.length} drifted${worst ? `, highest severity ${worst}` : ''}${argo.size ? '' : '; Argo CD not found, so no sync status'}`,
     );
     if (desired.charts.note) console.log(`note: ${desired.charts.note}`);
+    if (images.some((i) => i.writeBackFile)) console.log(`images: ${images.map(describeImage).join('; ')}`);
     if (live.missingKinds.length)
       console.log(`note: the cluster does not serve ${live.missingKinds.join(', ')}`);
     if (findings.length) console.log(driftTable(findings, argo));

@@ -48,7 +48,12 @@ export function validateEnvironment(
   const synthesized = files.flatMap((f) => f.objects);
   const generated = platform.applicationSet.applications;
   const all: KubeObject[] = [...synthesized, ...generated];
-  schemas ??= new SchemaValidator(kubernetesOpenApiDir(), [...loadCrds('argo-cd'), ...loadCrds('istio-api')]);
+  schemas ??= new SchemaValidator(kubernetesOpenApiDir(), [
+    ...loadCrds('argo-cd'),
+    ...loadCrds('istio-api'),
+    ...loadCrds('prometheus-operator'),
+    ...loadCrds('argocd-image-updater'),
+  ]);
   const counts = { kubernetes: 0, crd: 0, none: 0 };
   const violations: Violation[] = [];
   for (const obj of all) {

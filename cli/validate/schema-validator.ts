@@ -31,8 +31,26 @@ const ROOT_FIELDS = {
   metadata: { type: 'object' },
 };
 
+/**
+ * CRD patterns are Go (RE2) expressions; JavaScript has no inline flags, so RE2's `(?i)` (the
+ * Prometheus Operator's CRDs write `^(?i)(abort|warn)?$`) becomes the `i` flag on the whole.
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) =>
+    pattern.includes('(?i)')
+      ? new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`)
+      : new RegExp(pattern, flags),
+  { code: 'new RegExp' },
+);
+
 export class SchemaValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  private readonly ajv = new Ajv({
+    strict: false,
+    allErrors: true,
+    validateFormats: false,
+    logger: false,
+    code: { regExp: goRegExp },
+  });
   private readonly validators = new Map<string, ValidateFunction | null>();
   private readonly loadedFiles = new Set<string>();
 

@@ -31,6 +31,11 @@ export interface ServiceApplication {
   readonly chartPath: string;
   /** Values set by the platform over the chart's value files. @default none */
   readonly values?: Readonly<Record<string, unknown>>;
+  /**
+   * Value files of this service after the ApplicationSet's, which may be missing from Git (Argo CD
+   * then renders without them): e.g. the file Image Updater writes new tags to. @default none
+   */
+  readonly optionalValueFiles?: readonly string[];
   /** A rollout controller owns the canary weights. @default false */
   readonly externalCanaryWeights?: boolean;
   /** @default none */
@@ -76,14 +81,16 @@ interface Element {
   readonly targetRevision: string;
   readonly chartPath: string;
   readonly values: Readonly<Record<string, unknown>>;
+  /** Every value file, when some service has optional ones (the patch then sets the list). */
+  readonly valueFiles?: readonly string[];
+  readonly ignoreMissingValueFiles?: boolean;
   readonly ignoreDifferences: readonly unknown[];
   readonly syncPolicy: unknown;
   readonly annotations: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Per-Application parts go in through the patch, typed as JSON rather than strings. */
-export const SERVICE_TEMPLATE_PATCH = `{{- if or .annotations .labels }}
+const PATCH_METADATA = `{{- if or .annotations .labels }}
 metadata:
 {{- if .annotations }}
   annotations: {{ toJson .annotations }}
@@ -94,15 +101,35 @@ metadata:
 {{- end }}
 spec:
   syncPolicy: {{ toJson .syncPolicy }}
-{{- if .values }}
+`;
+const PATCH_IGNORE = `{{- if .ignoreDifferences }}
+  ignoreDifferences: {{ toJson .ignoreDifferences }}
+{{- end }}
+`;
+
+/** Per-Application parts go in through the patch, typed as JSON rather than strings. */
+export const SERVICE_TEMPLATE_PATCH = `${PATCH_METADATA}{{- if .values }}
   source:
     helm:
       valuesObject: {{ toJson .values }}
 {{- end }}
-{{- if .ignoreDifferences }}
-  ignoreDifferences: {{ toJson .ignoreDifferences }}
+${PATCH_IGNORE}`;
+
+/**
+ * The patch when some service has optional value files: every element then carries its whole list
+ * (a patch replaces a list), and the missing ones are skipped by Argo CD. The plain patch stays for
+ * environments without, so their output does not change.
+ */
+export const SERVICE_TEMPLATE_PATCH_WITH_VALUE_FILES = `${PATCH_METADATA}  source:
+    helm:
+      valueFiles: {{ toJson .valueFiles }}
+{{- if .ignoreMissingValueFiles }}
+      ignoreMissingValueFiles: true
 {{- end }}
-`;
+{{- if .values }}
+      valuesObject: {{ toJson .values }}
+{{- end }}
+${PATCH_IGNORE}`;
 
 /**
  * One ApplicationSet per environment that generates an Application per service from a list
@@ -191,9 +218,13 @@ export class EnvironmentApplicationSet extends Construct {
       ...(s.externalCanaryWeights ? [EXTERNAL_CANARY_WEIGHTS_IGNORE] : []),
     ];
 
+    const withOptional = services.some((s) => (s.optionalValueFiles?.length ?? 0) > 0);
+    const filesOf = (s: ServiceApplication) => [...valueFiles, ...(s.optionalValueFiles ?? [])];
     this.applications = services.map((s) =>
       applicationObject(this.appName(s), this.namespace, {
         ...common,
+        valueFiles: filesOf(s),
+        ignoreMissingValueFiles: (s.optionalValueFiles?.length ?? 0) > 0,
         repoURL: s.repoURL,
         targetRevision: s.targetRevision,
         chartPath: s.chartPath,
@@ -233,6 +264,9 @@ export class EnvironmentApplicationSet extends Construct {
       targetRevision: s.targetRevision,
       chartPath: s.chartPath,
       values: s.values ?? {},
+      ...(withOptional
+        ? { valueFiles: filesOf(s), ignoreMissingValueFiles: (s.optionalValueFiles?.length ?? 0) > 0 }
+        : {}),
       ignoreDifferences: ignoreOf(s).map(ignoreDifferenceSpec),
       syncPolicy: policyOf(s).toJson(),
       annotations: notificationAnnotations(subscriptions(s)),
@@ -253,7 +287,7 @@ export class EnvironmentApplicationSet extends Construct {
           metadata: { ...template.metadata, annotations: undefined },
           spec: templateSpec,
         } as unknown as ApplicationSetSpecTemplate,
-        templatePatch: SERVICE_TEMPLATE_PATCH,
+        templatePatch: withOptional ? SERVICE_TEMPLATE_PATCH_WITH_VALUE_FILES : SERVICE_TEMPLATE_PATCH,
         strategy: steps?.length
           ? {
               type: 'RollingSync',

@@ -52,6 +52,11 @@ export interface HelmApplicationOptions {
   readonly targetRevision?: string;
   /** Value files inside the chart directory, in order. @default none */
   readonly valueFiles?: readonly string[];
+  /**
+   * Render without the value files that are not in Git yet, e.g. an Image Updater write-back file
+   * before the first update. @default false: a missing value file fails the render
+   */
+  readonly ignoreMissingValueFiles?: boolean;
   /** Values set by the platform, applied over the value files. @default none */
   readonly values?: Readonly<Record<string, unknown>>;
   /** Helm release name. @default the Application's name */
@@ -197,6 +202,7 @@ export function helmApplicationManifest(
         helm: {
           releaseName: options.releaseName ?? name,
           valueFiles: options.valueFiles?.length ? [...options.valueFiles] : undefined,
+          ignoreMissingValueFiles: options.ignoreMissingValueFiles || undefined,
           valuesObject: options.values && Object.keys(options.values).length ? options.values : undefined,
         },
       },

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GroupKind } from '../../model/objects';
 import {
+  APPROVALS_PORT,
   ARGOCD_NAMESPACE,
   CONVERGE_NAMESPACE,
   DRIFT_CONTROLLER_NAME,
@@ -32,6 +33,8 @@ export interface DriftControllerProps {
   readonly image: string;
   /** @default 9464 */
   readonly metricsPort?: number;
+  /** Port of the approvals page, on the pod's loopback (reached with `kubectl port-forward`). @default 9465 */
+  readonly approvalsPort?: number;
   /** The repo and revision the controller reads the desired state from; the env's stack file there says the rest. */
   readonly git: { readonly repoURL: string; readonly revision: string };
   /** Keys of the notifications Secret holding the tokens; a service without a key gets no variable. @default none */
@@ -82,6 +85,11 @@ export class DriftController extends Construct {
       props.metricsPort ?? METRICS_PORT,
       isIntegerInRange(1024, 65535, 'use 9464, the usual metrics port'),
     );
+    const approvalsPort = validate(
+      'approvalsPort',
+      props.approvalsPort ?? APPROVALS_PORT,
+      isIntegerInRange(1024, 65535, 'use 9465, next to the metrics port'),
+    );
     const labels = { [LABELS.partOf]: PART_OF, [LABELS.name]: DRIFT_CONTROLLER_NAME };
 
     new DriftPolicy(this, 'Policy', { policy: props.policy, namespace: this.namespace });
@@ -99,6 +107,14 @@ export class DriftController extends Construct {
     );
     own.allow(['get', 'list', 'watch'], kplus.ApiResource.CONFIG_MAPS);
     own.bind(this.serviceAccount);
+
+    // The approvals page asks the API server who a viewer's token is (TokenReview) and what they
+    // may do (SubjectAccessReview); the built-in role grants exactly those two creates.
+    const delegator = new kplus.ClusterRoleBinding(this, 'AuthDelegator', {
+      metadata: { name: `converge-drift-auth-delegator-${props.environment}`, labels },
+      role: kplus.ClusterRole.fromClusterRoleName(this, 'AuthDelegatorRole', 'system:auth-delegator'),
+    });
+    delegator.addSubjects(this.serviceAccount);
 
     const argocdNamespace = validate(
       'argocdNamespace',
@@ -186,6 +202,11 @@ export class DriftController extends Construct {
             String(port),
             '--metrics-host',
             '0.0.0.0',
+            // Loopback only: a viewer reaches the page with `kubectl port-forward`, which the API server authorises.
+            '--approvals-port',
+            String(approvalsPort),
+            '--approvals-host',
+            '127.0.0.1',
           ],
           // The root filesystem is read-only: the Git clone, rendered charts and caches go to the volumes.
           envVariables: Object.fromEntries([

@@ -16,9 +16,19 @@ import { DriftPolicySpec } from '../../model/drift-policy';
 import { DriftRecordCrd } from '../drift/drift-record-crd';
 import { DriftApprovalPolicy } from '../drift/approval-policy';
 import { DriftApproverRole } from '../drift/approver-role';
+import { DriftViewerRole } from '../drift/viewer-role';
 import { PlatformRoot } from '../argocd/platform-root';
 import { driftPolicyFor } from '../../config/drift-policy';
 import { ValidationError } from '../../model/errors';
+import { observabilityFor } from '../../config/observability';
+import { AlertRules } from '../observability/alert-rules';
+import { ServiceMonitors } from '../observability/service-monitors';
+import { GrafanaDashboard } from '../observability/grafana-dashboard';
+import { ImageUpdater } from '../argocd/image-updater';
+import { imageUpdatePolicy } from '../../config/image-updates';
+import { declaresHookJobs } from '../../config/hooks';
+import { durationSeconds } from '../../model/validators';
+import { imageWriteBackFile } from '../../model/image-updates';
 
 export interface GitOpsPlatformProps {
   /** One environment's validated config (see `parsePlatformConfig`). */
@@ -44,6 +54,9 @@ const PLATFORM_VALUE_KEYS = [
   'canary',
   'autoscaling',
   'converge',
+  'envFromSecrets',
+  'updatedImage',
+  'hooks',
 ] as const;
 
 /**
@@ -69,6 +82,12 @@ export class GitOpsPlatform extends Construct {
   public readonly driftController?: DriftController;
   /** The add-ons (`addons.<name>`), by name: each an Application in a project of its own. */
   public readonly addons: readonly PlatformAddon[];
+  /** Alert rules, scrape targets and dashboard, with `observability.enabled` (staging, prod). */
+  public readonly alertRules?: AlertRules;
+  public readonly serviceMonitors?: ServiceMonitors;
+  public readonly dashboard?: GrafanaDashboard;
+  /** One per service whose image moves by policy (`imageUpdater.enabled`), by service name. */
+  public readonly imageUpdaters: Readonly<Record<string, ImageUpdater>>;
 
   constructor(scope: Construct, id: string, props: GitOpsPlatformProps) {
     super(scope, id);
@@ -121,6 +140,11 @@ export class GitOpsPlatform extends Construct {
       namespace: convergeNs,
       ...config.drift.approvers,
     });
+    new DriftViewerRole(this.platformChart, 'DriftViewers', {
+      environment: env,
+      namespace: convergeNs,
+      ...config.drift.viewers,
+    });
     for (const ns of new Set([...namespaces, convergeNs])) {
       new ApiObject(this.bootstrapChart, `Namespace-${ns}`, {
         apiVersion: 'v1',
@@ -144,6 +168,10 @@ export class GitOpsPlatform extends Construct {
       description: config.project.description ?? `Converge ${env} services`,
       sourceRepos: config.project.sourceRepos ?? [repoURL],
       destinations: namespaces.map((namespace) => ({ server: config.destination.server, namespace })),
+      // Hooks are Jobs Argo CD creates, so the project must allow them where a service declares one.
+      namespaceResources: declaresHookJobs(config)
+        ? [...SERVICE_KINDS, { group: 'batch', kind: 'Job' }]
+        : undefined,
       clusterResources: config.project.clusterResources,
       roles: config.project.roles,
       syncWindows: config.project.syncWindows,
@@ -163,6 +191,33 @@ export class GitOpsPlatform extends Construct {
         serviceApplications(name, config, syncPolicy, this.guardedKinds, this.driftPolicy),
       ),
     });
+
+    // ---- Image updates (imageUpdater.enabled): an ImageUpdater per service that moves. ----
+    // It targets the Application that renders the Deployment (the guarded part when split) and
+    // commits new tags to the write-back file both parts read, on the branch Argo CD follows.
+    const updaters: Record<string, ImageUpdater> = {};
+    for (const name of services) {
+      const policy = imageUpdatePolicy(config, name);
+      if (!policy) continue;
+      const service = config.services[name];
+      const app = this.applicationSet.applications.find((a) => {
+        const labels = a.metadata.labels ?? {};
+        const values = (
+          a.spec as { source: { helm?: { valuesObject?: { converge?: { skipKinds?: string[] } } } } }
+        ).source.helm?.valuesObject;
+        return labels[LABELS.service] === name && !values?.converge?.skipKinds?.includes('Deployment');
+      });
+      updaters[name] = new ImageUpdater(this.platformChart, `ImageUpdater-${name}`, {
+        application: app!.metadata.name,
+        name: `${env}-${name}`,
+        namespace: argocdNs,
+        branch: config.git.revision,
+        writeBackFile: `${service.chart ?? `charts/${name}`}/${imageWriteBackFile(env)}`,
+        labels: { [LABELS.environment]: env, [LABELS.service]: name },
+        images: [{ alias: name, repository: service.image.repository, tag: service.image.tag, ...policy }],
+      });
+    }
+    this.imageUpdaters = updaters;
 
     if (config.drift.controller.enabled) {
       // Required here, not imported: it brings cdk8s-plus-28, which only the controller needs.
@@ -194,6 +249,28 @@ export class GitOpsPlatform extends Construct {
           ]),
         ),
         clusterKinds: [{ group: '', kind: 'Namespace' }],
+      });
+    }
+
+    // ---- Observability: needs the Prometheus Operator's CRDs in the cluster, as Istio's are. ----
+    const observability = observabilityFor(config);
+    if (observability.enabled) {
+      this.alertRules = new AlertRules(this.platformChart, 'AlertRules', {
+        environment: env,
+        namespace: convergeNs,
+        thresholds: observability.alerts,
+        driftController: this.driftController !== undefined,
+        controllerNamespace: convergeNs,
+      });
+      this.serviceMonitors = new ServiceMonitors(this.platformChart, 'ServiceMonitors', {
+        environment: env,
+        namespace: convergeNs,
+        argocdNamespace: argocdNs,
+        controllerPodLabels: this.driftController?.deployment.matchLabels,
+      });
+      this.dashboard = new GrafanaDashboard(this.platformChart, 'Dashboard', {
+        environment: env,
+        namespace: convergeNs,
       });
     }
 
@@ -294,9 +371,12 @@ export function serviceApplications(
 /** The Application inputs of one service: its chart, revision and the values the platform sets. */
 export function serviceApplication(name: string, config: PlatformConfig): ServiceApplication {
   const service = config.services[name];
+  const moves = imageUpdatePolicy(config, name) !== undefined;
   return {
     name,
     namespace: service.namespace,
+    // Image Updater's write-back file: missing until its first update, then over the stack's tag.
+    optionalValueFiles: moves ? [imageWriteBackFile(config.environment)] : undefined,
     repoURL: service.repoURL ?? config.git.repoURL,
     targetRevision: config.git.revision,
     chartPath: service.chart ?? `charts/${name}`,
@@ -325,9 +405,15 @@ export function serviceValues(
     }
   }
   const canary = service.canary;
+  const policy = imageUpdatePolicy(config, name);
   const derived: Record<string, unknown> = {
     environment: config.environment,
-    image: { repository: service.image.repository, tag: service.image.tag },
+    image: {
+      repository: service.image.repository,
+      tag: service.image.tag,
+      // The chart then runs the write-back file's tag, never below this floor under semver.
+      ...(policy ? { updates: policy.strategy } : {}),
+    },
     replicaCount: service.replicas,
     canary: canary
       ? {
@@ -339,6 +425,8 @@ export function serviceValues(
         }
       : { enabled: false },
     ...(service.autoscaling ? { autoscaling: { enabled: true, ...service.autoscaling } } : {}),
+    ...(service.envFromSecrets?.length ? { envFromSecrets: service.envFromSecrets } : {}),
+    ...(service.hooks ? { hooks: hookValues(service.hooks) } : {}),
   };
   const model = config.services['model-service'];
   if (name === 'app-service' && model && !('modelService' in service.values)) {
@@ -347,4 +435,29 @@ export function serviceValues(
     };
   }
   return { ...derived, ...service.values };
+}
+
+/** The chart's `hooks` values: each Job's command, image, deadline in seconds and pod labels. */
+function hookValues(hooks: NonNullable<ServiceConfig['hooks']>): Record<string, unknown> {
+  const job = (h: {
+    command?: readonly string[];
+    image?: string;
+    timeout: string;
+    labels: Record<string, string>;
+  }) =>
+    h.command
+      ? {
+          command: [...h.command],
+          ...(h.image ? { image: h.image } : {}),
+          activeDeadlineSeconds: durationSeconds(h.timeout),
+          labels: h.labels,
+        }
+      : undefined;
+  return Object.fromEntries(
+    Object.entries({
+      preSync: hooks.preSync && job(hooks.preSync),
+      postSync: hooks.postSync && job(hooks.postSync),
+      syncFail: hooks.syncFail && job(hooks.syncFail),
+    }).filter(([, v]) => v !== undefined),
+  );
 }

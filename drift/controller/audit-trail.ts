@@ -136,6 +136,24 @@ export class IndexedAuditTrail implements AuditTrail {
     return [...this.byObject.keys()].filter((key) => openDrift(this.recordsOf(key)));
   }
 
+  /** When (ms) the longest-waiting drift still held for a person was held; undefined when none waits. */
+  public oldestPendingSince(): number | undefined {
+    let oldest: number | undefined;
+    for (const key of this.byObject.keys()) {
+      const open = openDrift(this.recordsOf(key));
+      if (!open?.pending) continue;
+      const held = this.recordsOf(key).find((r) => r.driftId === open.id && r.event === 'held');
+      const at = held ? Date.parse(held.at) : NaN;
+      if (!Number.isNaN(at) && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return oldest;
+  }
+
+  /** Every record known, oldest first (the DORA figures and the approvals page read them). */
+  public all(): StoredRecord[] {
+    return [...this.byObject.values()].flat().sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   /** Drifts in progress, and those of them waiting for a person. */
   public counts(): { active: number; pending: number } {
     let active = 0;

@@ -14,6 +14,7 @@ import { KindInformer } from '../kube/informer';
 import { KindRef, uniqueKinds } from '../kube/live-state';
 import { DriftMetrics } from '../metrics';
 import { Remediator } from '../remediate';
+import { referencedSecrets, restorableCopy } from '../engine/references';
 import { IndexedAuditTrail } from './audit-trail';
 import { WorkQueue } from './queue';
 import { DesiredIndex, DesiredSnapshot, Faults, NoticeSender, Reconciler, Tombstone } from './reconciler';
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   readonly log?: (line: string) => void;
   /** Failures a test injects. @default none */
   readonly faults?: Faults;
+  /** Runs after the first check and each resync, with every record known (the DORA collector). @default none */
+  readonly onResync?: (records: readonly StoredRecord[]) => Promise<void>;
 }
 
 export class DriftController {
@@ -76,6 +79,10 @@ export class DriftController {
       pendingApprovals: () => this.trail.counts().pending,
       activeDrifts: () => this.trail.counts().active,
       queueLength: () => this.queue.length,
+      oldestPendingApprovalSeconds: () => {
+        const since = this.trail.oldestPendingSince();
+        return since === undefined ? 0 : Math.max(0, Date.now() - since) / 1000;
+      },
     });
   }
 
@@ -93,6 +100,15 @@ export class DriftController {
     this.resyncTimer = setInterval(() => void this.resync(), this.o.resyncMs ?? 60_000);
     this.resyncTimer.unref();
     await this.queue.idle();
+    await this.afterResync();
+  }
+
+  private async afterResync(): Promise<void> {
+    try {
+      await this.o.onResync?.(this.trail.all());
+    } catch (err) {
+      this.o.log?.(`after resync: ${(err as Error).message}`);
+    }
   }
 
   public async stop(): Promise<void> {
@@ -103,6 +119,11 @@ export class DriftController {
     await this.queue.shutDown();
   }
 
+  /** Every audit record the controller knows, as its trail holds them (for the approvals page). */
+  public auditRecords(): readonly StoredRecord[] {
+    return this.trail.all();
+  }
+
   /** Resolves when everything queued so far has been checked. */
   public idle(): Promise<void> {
     return this.queue.idle();
@@ -111,6 +132,8 @@ export class DriftController {
   private async process(key: string): Promise<void> {
     try {
       const result = await this.reconciler.reconcile(key);
+      // A check that completed: the "controller not reconciling" alert watches this stay fresh.
+      this.o.metrics.lastReconcile.set(Date.now() / 1000);
       this.queue.forget(key);
       if (result.requeueAfter !== undefined) this.queue.addAfter(key, result.requeueAfter);
     } catch (err) {
@@ -129,6 +152,7 @@ export class DriftController {
       ...snapshot,
       objects,
       byKey: new Map<string, DesiredObject>(objects.map((d) => [objectKey(d.object), d])),
+      referenced: referencedSecrets(objects),
     };
   }
 
@@ -140,12 +164,19 @@ export class DriftController {
     } catch (err) {
       this.o.log?.(`resync failed: ${(err as Error).message}`);
     }
+    await this.afterResync();
   }
 
   /** Every key there is something to say about: desired, live, or with a drift in progress. */
   private enqueueAll(): void {
     const live = [...this.informers.values()].flat().flatMap((i) => i.list().map(objectKey));
-    for (const key of new Set([...this.desired.byKey.keys(), ...live, ...this.trail.openKeys()]))
+    const referenced = this.desired.referenced?.keys() ?? [];
+    for (const key of new Set([
+      ...this.desired.byKey.keys(),
+      ...referenced,
+      ...live,
+      ...this.trail.openKeys(),
+    ]))
       this.queue.add(key);
   }
 
@@ -175,11 +206,13 @@ export class DriftController {
   private onLive(event: 'add' | 'update' | 'delete', obj: KubeObject): void {
     const key = objectKey(obj);
     if (event === 'delete') {
-      // Only desired objects can drift by deletion, so only they keep a tombstone.
-      if (this.desired.byKey.has(key))
+      // Only desired and referenced objects can drift by deletion, so only they keep a tombstone.
+      const referenced = this.desired.referenced?.has(key);
+      if (this.desired.byKey.has(key) || referenced)
         this.tombstones.set(key, {
           resourceVersion: (obj.metadata.resourceVersion as string | undefined) ?? '',
           at: new Date().toISOString(),
+          ...(referenced ? { copy: restorableCopy(obj) } : {}),
         });
     } else {
       this.tombstones.delete(key);

@@ -3,6 +3,7 @@ import { describeRef, DesiredObject, KubeObject, SERVICE_KINDS } from '../../mod
 import { durationSeconds } from '../../model/validators';
 import { AuditRecord, recordFromFinding } from '../audit';
 import { DriftFinding, findDrift } from '../engine/find-drift';
+import { ReferencedSecret } from '../engine/references';
 import { DriftMetrics } from '../metrics';
 import { Delivery, DriftNotice } from '../notify/messages';
 import {
@@ -37,6 +38,8 @@ export interface DesiredSnapshot {
 /** A snapshot with its objects by key. */
 export interface DesiredIndex extends DesiredSnapshot {
   readonly byKey: ReadonlyMap<string, DesiredObject>;
+  /** Secrets desired workloads need that Git does not hold, by key. @default none */
+  readonly referenced?: ReadonlyMap<string, ReferencedSecret>;
 }
 
 /** A desired object the watch saw deleted: the API server keeps no deletion time of its own. */
@@ -44,6 +47,8 @@ export interface Tombstone {
   readonly resourceVersion: string;
   /** When the watch saw the deletion (RFC 3339). */
   readonly at: string;
+  /** A referenced Secret's last copy, to restore it (Git has none). In memory only. */
+  readonly copy?: KubeObject;
 }
 
 export interface LiveView {
@@ -71,7 +76,10 @@ export interface ReconcilerDeps {
   readonly audit: AuditTrail;
   readonly healer: Healer;
   readonly notifier: NoticeSender;
-  readonly metrics: Pick<DriftMetrics, 'detected' | 'timeToDetect' | 'timeToRestore'>;
+  readonly metrics: Pick<
+    DriftMetrics,
+    'detected' | 'timeToDetect' | 'timeToRestore' | 'onsetUnknown' | 'heals'
+  >;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
   readonly faults?: Faults;
@@ -125,6 +133,7 @@ export class Reconciler {
       managedNamespaces: desired.managedNamespaces,
       addedKinds: ADDED_KINDS,
       tombstones: new Map(tombstone ? [[key, tombstone.resourceVersion]] : []),
+      referenced: new Map(desired.referenced?.has(key) ? [[key, desired.referenced.get(key)!]] : []),
     })[0];
   }
 
@@ -142,9 +151,11 @@ export class Reconciler {
     const f = onset && !finding.onset ? { ...finding, onset } : finding;
     const created = await this.record(f, 'detected', 'converge', desired);
     if (created) {
-      const nowMs = this.now();
       this.d.metrics.detected.inc({ severity: f.severity, kind: f.object.kind });
-      this.d.metrics.timeToDetect.observe(Math.max(0, nowMs - (onset ? Date.parse(onset) : nowMs)) / 1000);
+      const seconds = secondsSince(onset, this.now());
+      if (seconds === undefined)
+        this.d.metrics.onsetUnknown.inc({ severity: f.severity, kind: f.object.kind });
+      else this.d.metrics.timeToDetect.observe({ severity: f.severity }, seconds);
       this.d.log?.(`detected ${f.id} ${f.severity} ${f.change} ${describeRef(f.object)} -> ${f.action}`);
     }
     return this.state(key, f.id);
@@ -197,15 +208,33 @@ export class Reconciler {
     const heals = healTimes(records, nowMs - window);
     const waitMs = heals.length ? heals[heals.length - 1] + healDelay(heals.length, backoff) - nowMs : 0;
     if (waitMs > 0) return { requeueAfter: waitMs };
+    const target = desired.byKey.get(key)?.object ?? this.d.live.tombstone(key)?.copy;
+    if (!target && desired.referenced?.has(key)) {
+      // Git holds no copy, and this controller saw none before the deletion: only a person can.
+      await this.write(drift, 'heal-failed', 'converge', desired, {
+        outcome: `cannot restore: the Secret is not in Git and no copy was seen since the controller started; recreate it from its source (needed by ${desired.referenced.get(key)!.referencedBy})`,
+      });
+      return {};
+    }
     const attempt = drift.heals + 1;
     // Intent first: a crash between the patch and its "healed" record still leaves the heal on record.
     await this.write(drift, 'healing', 'converge', desired, {
       attempt,
       outcome: 'applying the desired fields',
     });
+    const object = drift.finding.object;
+    const healed = (outcome: 'restored' | 'failed') =>
+      this.d.metrics.heals.inc({
+        kind: object.kind,
+        namespace: object.namespace ?? '',
+        name: object.name,
+        outcome,
+      });
     try {
-      await this.d.healer.heal(drift.finding, desired.byKey.get(key)?.object);
+      await this.d.healer.heal(drift.finding, target);
+      healed('restored');
     } catch (err) {
+      healed('failed');
       await this.write(drift, 'heal-failed', 'converge', desired, {
         attempt,
         outcome: (err as Error).message,
@@ -230,28 +259,36 @@ export class Reconciler {
   }
 
   private async restored(drift: DriftState, desired: DesiredIndex): Promise<void> {
-    const onset = Date.parse(drift.finding.onset ?? drift.detectedAt);
-    const seconds = Math.max(0, this.now() - onset) / 1000;
+    // With no trustworthy onset there is no time to restore: the record says so, and no histogram gets a guess.
+    const seconds = secondsSince(drift.finding.onset, this.now());
+    const sinceDetection = Math.max(0, this.now() - Date.parse(drift.detectedAt)) / 1000;
     const created = await this.write(
       drift,
       'restored',
       drift.has('delegated') ? 'argocd' : 'converge',
       desired,
       {
-        outcome: `back in its Git state after ${seconds.toFixed(1)} s`,
+        outcome:
+          seconds !== undefined
+            ? `back in its Git state after ${seconds.toFixed(1)} s`
+            : `back in its Git state ${sinceDetection.toFixed(1)} s after its detection (onset unknown)`,
       },
     );
     if (!created) return;
-    this.d.metrics.timeToRestore.observe(seconds);
+    if (seconds !== undefined)
+      this.d.metrics.timeToRestore.observe({ severity: drift.finding.severity }, seconds);
     if (drift.finding.severity !== 'low' || drift.has('paged')) {
       await this.d.notifier.notify({
         kind: 'recovered',
         environment: desired.environment,
         finding: drift.finding,
+        // No onset, no time to restore: the message says it is back, not after how long.
         timeToRestoreSeconds: seconds,
       });
     }
-    this.d.log?.(`restored ${drift.id} ${describeRef(drift.finding.object)} after ${seconds.toFixed(1)} s`);
+    this.d.log?.(
+      `restored ${drift.id} ${describeRef(drift.finding.object)} after ${seconds === undefined ? `${sinceDetection.toFixed(1)} s from detection (onset unknown)` : `${seconds.toFixed(1)} s`}`,
+    );
   }
 
   /** Records an event of a drift unless it is on record already; true when this call recorded it. */
@@ -282,6 +319,18 @@ export class Reconciler {
     }
     return created;
   }
+}
+
+/**
+ * Seconds from an onset to a moment, or undefined when there is no trustworthy onset: none known
+ * (a write through /scale: the API server keeps that manager's older time, or none), unparsable,
+ * or later than the moment by more than managedFields' one-second resolution (clock skew).
+ * managedFields times are whole seconds, so a time from them reads up to 1 s long.
+ */
+export function secondsSince(onset: string | undefined, nowMs: number): number | undefined {
+  const at = onset === undefined ? NaN : Date.parse(onset);
+  if (Number.isNaN(at) || at > nowMs + 1000) return undefined;
+  return Math.max(0, nowMs - at) / 1000;
 }
 
 /** Wait after the n-th heal within the window: none after the first, then doubling up to the cap. */

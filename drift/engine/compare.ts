@@ -168,6 +168,9 @@ function compare(
     }
     return;
   }
+  // The API server drops empty strings of omitempty fields (a ServiceAccount subject's apiGroup):
+  // absent and "" read the same to Kubernetes, so that is no drift.
+  if (desired === '' && live === undefined) return;
   if (!sameScalar(desired, live)) out.push({ path, from: desired, to: live });
 }
 

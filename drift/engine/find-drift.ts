@@ -20,6 +20,7 @@ import {
 } from '../../model/objects';
 import { diffObject, ManagedFieldsEntry, ownerOf } from './compare';
 import { redactFields } from './redact';
+import { ReferencedSecret, referencedSecrets } from './references';
 
 /*
  * Turns desired and live objects into drift findings: what changed (field paths, Git's value and
@@ -68,6 +69,8 @@ export interface FindDriftOptions {
   readonly addedKinds?: ReadonlySet<string>;
   /** Last resourceVersion of deleted objects, by key (from watch DELETED events). */
   readonly tombstones?: ReadonlyMap<string, string>;
+  /** Secrets desired workloads need though Git holds none of them. @default those of `desired` */
+  readonly referenced?: ReadonlyMap<string, ReferencedSecret>;
 }
 
 /**
@@ -166,6 +169,16 @@ export function findDrift(
       (f) => !isPlatformManager(writerOf(liveObj, f)?.manager),
     );
     if (fields.length > 0) add(ref, application, 'modified', fields, liveObj);
+  }
+
+  // A needed Secret made outside Git: never compared (Git holds no values), drift only when gone.
+  // No Application owns it, so none is named: Argo CD would not restore it.
+  for (const [key, { ref }] of options.referenced ?? referencedSecrets(desired)) {
+    if (wanted.has(key)) continue;
+    wanted.add(key);
+    const liveObj = live.get(key);
+    if (!liveObj || liveObj.metadata.deletionTimestamp)
+      add(ref, undefined, 'deleted', [{ path: '', from: 'present', to: 'absent' }]);
   }
 
   const namespaces = options.managedNamespaces ?? new Set<string>();

@@ -1,3 +1,4 @@
+import { ArgoApplication } from '../../model/argo-application';
 import { LABELS } from '../../model/constants';
 import { redactCredentials } from '../../model/urls';
 
@@ -5,21 +6,6 @@ import { redactCredentials } from '../../model/urls';
  * Whether an environment's Argo CD Applications are done: Synced (to a revision, when one is asked
  * for) and Healthy, with nothing still running. Pure, so the gate's rules are tested without a cluster.
  */
-
-/** The parts of an Argo CD Application the gate reads. */
-export interface ArgoApplication {
-  readonly metadata: { readonly name: string };
-  readonly spec?: {
-    readonly source?: { readonly repoURL?: string };
-    readonly sources?: readonly { readonly repoURL?: string }[];
-  };
-  readonly status?: {
-    readonly sync?: { readonly status?: string; readonly revision?: string; readonly revisions?: string[] };
-    readonly health?: { readonly status?: string; readonly message?: string };
-    readonly operationState?: { readonly phase?: string; readonly message?: string };
-    readonly conditions?: readonly { readonly type?: string; readonly message?: string }[];
-  };
-}
 
 export interface AppsVerdict {
   readonly ok: boolean;

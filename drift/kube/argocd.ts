@@ -1,5 +1,5 @@
 import { LABELS } from '../../model/constants';
-import { ArgoApplication } from './app-health';
+import { ArgoApplication } from '../../model/argo-application';
 import { KubeClient } from './client';
 
 /* What Argo CD says about an environment's Applications, read in Argo CD's namespace only. */

@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import { Delivery, DriftNotice, fieldLines, headline } from './messages';
+import { Delivery, DriftNotice, fieldLines, headline, nextStep } from './messages';
 
 export interface SmtpSettings {
   readonly host: string;
@@ -12,7 +12,7 @@ export function emailMessage(from: string, to: string, n: DriftNotice) {
     from,
     to,
     subject: headline(n),
-    text: `${headline(n)}\n\n${n.kind === 'drift' ? `${fieldLines(n.finding)}\n\n` : ''}Drift ${n.finding.id}. Approve with: converge approve ${n.finding.id}\n`,
+    text: `${headline(n)}\n\n${n.kind === 'drift' ? `${fieldLines(n.finding)}\n\n` : ''}${nextStep(n)}\n`,
   };
 }
 

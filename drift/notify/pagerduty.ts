@@ -18,7 +18,7 @@ export function pagerDutyPayload(routingKey: string, n: DriftNotice) {
       source: describeRef(f.object),
       component: f.object.kind,
       group: n.environment,
-      class: `drift/${f.change}`,
+      class: n.kind === 'sync-failed' ? 'sync/failed' : `drift/${f.change}`,
       custom_details: {
         drift: f.id,
         rule: f.rule,
@@ -26,6 +26,7 @@ export function pagerDutyPayload(routingKey: string, n: DriftNotice) {
         who: f.who,
         onset: f.onset,
         fields: f.fields,
+        ...(n.syncFailure ? { syncFailure: n.syncFailure } : {}),
       },
     },
   };

@@ -14,7 +14,13 @@ export function slackPayload(channel: string, n: DriftNotice) {
       {
         type: 'context',
         elements: [
-          { type: 'mrkdwn', text: `drift ${n.finding.id} · approve: \`converge approve ${n.finding.id}\`` },
+          {
+            type: 'mrkdwn',
+            text:
+              n.kind === 'sync-failed'
+                ? `failed sync ${n.finding.id} · Application ${n.syncFailure?.application ?? n.finding.object.name}`
+                : `drift ${n.finding.id} · approve: \`converge approve ${n.finding.id}\``,
+          },
         ],
       },
     ],

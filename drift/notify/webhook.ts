@@ -9,6 +9,7 @@ export function webhookPayload(n: DriftNotice) {
     summary: headline(n),
     timeToRestoreSeconds: n.timeToRestoreSeconds,
     drift: n.finding,
+    ...(n.syncFailure ? { syncFailure: n.syncFailure } : {}),
   };
 }
 

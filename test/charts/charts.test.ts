@@ -7,6 +7,7 @@ import { synthesizeEnvironment } from '../../render/environment';
 import { SchemaValidator } from '../../cli/validate/schema-validator';
 import { ENVIRONMENTS } from '../../model/constants';
 import { KubeObject } from '../../model/objects';
+import { isHook } from '../../model/hooks';
 import { toolPath } from '../../render/tools';
 import { kubernetesOpenApiDir, loadCrds } from '../../render/upstream';
 
@@ -84,7 +85,8 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
 
     it('splits into parts that render disjoint kinds, guarded ones where the drift policy holds', () => {
-      const kinds = byPart.map((objs) => new Set(objs.map((o) => o.kind)));
+      // Hooks (hooks.test.ts) run with the Deployment's part; the kept objects split disjointly.
+      const kinds = byPart.map((objs) => new Set(objs.filter((o) => !isHook(o)).map((o) => o.kind)));
       for (let i = 0; i < kinds.length; i++)
         for (let j = i + 1; j < kinds.length; j++)
           for (const k of kinds[i]) expect(kinds[j].has(k)).toBe(false);
@@ -111,7 +113,8 @@ describe.each(ENVIRONMENTS)('charts in %s', (env) => {
     });
 
     it('renders stable and canary Deployments, Service, ServiceAccount, ConfigMap, PDB and Istio routing', () => {
-      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      const kept = objects.filter((o) => !isHook(o));
+      expect(kept.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
         [
           `ConfigMap/${service}`,
           `DestinationRule/${service}`,
@@ -255,5 +258,29 @@ describe('chart guards', () => {
     const vs = objects.find((o) => o.kind === 'VirtualService')!.spec as { http: { route: unknown[] }[] };
     expect(vs.http).toHaveLength(1);
     expect(vs.http[0].route).toHaveLength(1);
+  });
+});
+
+describe('a service that needs Secrets made outside Git', () => {
+  it('reads each as envFrom, after its ConfigMap (services.<svc>.envFromSecrets)', () => {
+    const { platform } = synthesizeEnvironment('staging');
+    const app = platform.applicationSet.applications.find(
+      (a) => a.metadata.name === 'staging-model-service-guarded',
+    )!;
+    const values = (app.spec as { source: { helm: { valuesObject: Record<string, unknown> } } }).source.helm
+      .valuesObject;
+    const [plain, needing] = [values, { ...values, envFromSecrets: ['model-service-api-key'] }].map(
+      (v, i) =>
+        render('model-service', `needed-${i}`, v, 'staging-ml', 'staging').find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === 'model-service',
+        ) as unknown as { spec: { template: { spec: { containers: { envFrom: unknown[] }[] } } } },
+    );
+    expect(plain.spec.template.spec.containers[0].envFrom).toEqual([
+      { configMapRef: { name: 'model-service' } },
+    ]);
+    expect(needing.spec.template.spec.containers[0].envFrom).toEqual([
+      { configMapRef: { name: 'model-service' } },
+      { secretRef: { name: 'model-service-api-key' } },
+    ]);
   });
 });

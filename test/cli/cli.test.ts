@@ -27,7 +27,7 @@ describe('converge (built CLI)', () => {
     expect(result.stdout).toContain('Usage: converge');
     expect(result.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^converge: no command given; commands: synth, validate, drift, status, watch, approve, reject, promote; run `converge <command> --help`$/,
+        /^converge: no command given; commands: synth, validate, drift, status, watch, approve, reject, promote, report, eval; run `converge <command> --help`$/,
       ),
     ]);
   });

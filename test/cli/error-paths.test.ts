@@ -464,7 +464,10 @@ describe('converge watch --metrics-port and --metrics-host', () => {
       .find((o) => o.kind === 'Deployment' && o.metadata.name === DRIFT_CONTROLLER_NAME);
     const args = (deployment?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template
       .spec.containers[0].args;
-    expect(args.slice(args.indexOf('--metrics-host'))).toEqual(['--metrics-host', '0.0.0.0']);
+    expect(args.slice(args.indexOf('--metrics-host'), args.indexOf('--metrics-host') + 2)).toEqual([
+      '--metrics-host',
+      '0.0.0.0',
+    ]);
   });
 
   it('fails when --metrics-host 0.0.0.0 meets a port bound on every interface: the flag reaches the server', async () => {
@@ -486,7 +489,7 @@ describe('the command line', () => {
   it('fails when the command is unknown, even with --help', async () => {
     expectFailure(
       await cli('deploy', '--help'),
-      "converge: error: unknown command 'deploy'; commands: synth, validate, drift, status, watch, approve, reject, promote",
+      "converge: error: unknown command 'deploy'; commands: synth, validate, drift, status, watch, approve, reject, promote, report, eval",
     );
   });
 

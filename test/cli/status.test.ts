@@ -1,4 +1,5 @@
-import { ArgoApplication, evaluateApplications, revisionMatches } from '../../drift/kube/app-health';
+import { evaluateApplications, revisionMatches } from '../../drift/kube/app-health';
+import { ArgoApplication } from '../../model/argo-application';
 import { parseWait } from '../../cli/commands/status';
 
 /* The CI gate's rules, on Application objects as Argo CD reports them: no cluster needed. */

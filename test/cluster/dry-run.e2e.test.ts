@@ -46,7 +46,7 @@ beforeAll(async () => {
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'List',
-      items: [...loadCrds('argo-cd'), ...loadCrds('istio-api')],
+      items: [...loadCrds('argo-cd'), ...loadCrds('istio-api'), ...loadCrds('prometheus-operator')],
     }),
   );
   kubectl([
@@ -54,6 +54,7 @@ beforeAll(async () => {
     '--for=condition=Established',
     'crd/applications.argoproj.io',
     'crd/virtualservices.networking.istio.io',
+    'crd/prometheusrules.monitoring.coreos.com',
     '--timeout=60s',
   ]);
   // Namespaced objects can only be dry-run into namespaces that exist: make the missing ones.

@@ -30,10 +30,10 @@ module.exports = async function globalSetup() {
   const cache = execFileSync('node', [join(root, 'tools', 'upstream.mjs'), '--print'], {
     encoding: 'utf8',
   }).trim();
-  const crds = readFileSync(
-    join(cache, `istio-api-${upstreamPin('istio-api').version}`, 'crds.json'),
-    'utf8',
-  );
+  // So are the Prometheus Operator's (staging and prod declare alert rules and ServiceMonitors).
+  const crdsOf = (name) =>
+    JSON.parse(readFileSync(join(cache, `${name}-${upstreamPin(name).version}`, 'crds.json'), 'utf8'));
+  const crds = JSON.stringify([...crdsOf('istio-api'), ...crdsOf('prometheus-operator')]);
   const kubectl = join(cacheRoot(), 'tools', 'bin', 'kubectl');
   const kubeconfig = join(runDir(), 'kubeconfig');
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', '-'], {

@@ -25,6 +25,7 @@ import {
   exposeService,
   merge,
   ms,
+  NEEDED_SECRET,
   NS,
   replicas,
   s,
@@ -34,6 +35,7 @@ import {
   useStagingDrift,
   waitRecord,
 } from './staging-drift';
+import { recordsFor } from './drift-harness';
 
 /*
  * The drift controller as its synthesized staging Deployment runs it: its command, args, env
@@ -269,9 +271,44 @@ describe('the controller in the pod', () => {
     );
   });
 
-  // A deleted Secret pages only where the controller watches Secrets that no Argo CD Application
-  // self-heals: in the pod's namespaces Argo CD heals Secrets itself, so the page is proven on the
-  // high-severity drift of a guarded kind instead (see the report of issue 10).
+  it('pages at once on a deleted Secret that model-service needs and Git does not hold, and restores it (high)', async () => {
+    const w = { name: NEEDED_SECRET.name, namespace: NEEDED_SECRET.namespace };
+    const from = since();
+    const t0 = performance.now();
+    const before = s.hook.received.length;
+    await s.c.core.deleteNamespacedSecret(w);
+    const page = await waitFor(
+      'page',
+      async () =>
+        s.hook.received
+          .slice(before)
+          .find((r) => r.body.type === 'drift' && r.body.drift.object.name === w.name),
+      { intervalMs: 10 },
+    );
+    expect(page.value.body.drift).toMatchObject({ severity: 'high', object: { kind: 'Secret' } });
+    await waitFor(
+      'Secret back',
+      async () => (await s.c.core.readNamespacedSecret(w).catch(() => undefined))?.data?.['api-key'],
+      { intervalMs: 20 },
+    );
+    // From the deletion, not from the page's arrival.
+    const restoreMs = performance.now() - t0;
+    const restored = await s.c.core.readNamespacedSecret(w);
+    expect(Buffer.from(restored.data!['api-key'], 'base64').toString()).toBe(NEEDED_SECRET.value);
+    const paged = await waitRecord('Secret', w.name, 'paged', from);
+    expect(paged.outcome).toContain('webhook:drift-test: sent');
+    await waitRecord('Secret', w.name, 'restored', from);
+    // The value is in no record, no notification and no line the controller printed.
+    const records = JSON.stringify(await recordsFor(s.audit, 'Secret', w.name, from));
+    for (const text of [records, JSON.stringify(s.hook.received.slice(before)), output])
+      expect(text).not.toContain(NEEDED_SECRET.value);
+    const notifyMs = page.value.at - t0;
+    console.log(
+      `pod: deleted Secret paged after ${Math.round(notifyMs)} ms, restored in ${Math.round(restoreMs)} ms`,
+    );
+    s.timings.podSecretPaged = { restoreMs, notifyMs };
+  });
+
   it('heals at once and pages on an image from an unknown registry (high)', async () => {
     const w = { name: 'model-service', namespace: 'staging-ml' };
     const image = async () =>

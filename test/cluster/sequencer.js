@@ -1,7 +1,19 @@
 // The end-to-end files share one control plane: run them in a fixed order, each cleaning up after itself.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const ORDER = ['platform.e2e', 'drift.e2e', 'pod.e2e', 'dry-run.e2e', 'drift-report.e2e'];
+const ORDER = [
+  'platform.e2e',
+  'drift.e2e',
+  'approvals-page.e2e',
+  'metrics.e2e',
+  'pod.e2e',
+  'dry-run.e2e',
+  'drift-report.e2e',
+  'observability.e2e',
+  'sync-fail.e2e',
+  'image-updates.e2e',
+  'eval.e2e',
+];
 const rank = (path) => {
   const i = ORDER.findIndex((name) => path.includes(name));
   return i < 0 ? ORDER.length : i;

@@ -13,6 +13,7 @@ import {
   PulumiWorkspace,
   restartArgoCdController,
   ROOT,
+  runArgoCdRedisSecretInit,
   waitFor,
   RESULTS_DIR,
 } from '../../tools/cluster/harness';
@@ -56,6 +57,13 @@ export interface Workload {
   /** Its replicas in Git. */
   readonly replicas: number;
 }
+/** The Secret staging's model-service reads (`envFromSecrets`), made outside Git. */
+export const NEEDED_SECRET = {
+  name: 'model-service-api-key',
+  namespace: 'staging-ml',
+  value: 'e2e-api-key-c0ffee',
+};
+
 export const APP: Workload = { name: 'app-service', namespace: NS, replicas: 2 };
 export const replicas = async (w: Workload = APP) =>
   (await s.c.apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace })).spec?.replicas;
@@ -119,12 +127,15 @@ export function useStagingDrift(): void {
         // The in-cluster controller's ServiceAccount and RBAC are deployed too (kwok runs no container);
         // the last test runs `converge watch` with that account's token to prove the RBAC suffices.
         'drift.controller': { enabled: true, image: 'ghcr.io/example-org/converge:0.1.0' },
+        // A Secret model-service needs that Git does not hold, made by hand below.
+        'services.model-service.envFromSecrets': [NEEDED_SECRET.name],
       },
       'staging: served locally, drift notifications to the test webhook',
     );
     s.ws.writeConfig(fileOnServer('stacks/Pulumi.staging.yaml'));
     await s.ws.init();
     expectOk(await s.ws.run(['up', '--yes', '--skip-preview']));
+    runArgoCdRedisSecretInit();
     restartArgoCdController();
     for (const app of [
       'staging-root',
@@ -135,6 +146,10 @@ export function useStagingDrift(): void {
     ]) {
       await settled(s.c, app, 300_000);
     }
+    await s.c.core.createNamespacedSecret({
+      namespace: NEEDED_SECRET.namespace,
+      body: { metadata: { name: NEEDED_SECRET.name }, stringData: { 'api-key': NEEDED_SECRET.value } },
+    });
     s.controller = new WatchProcess(s.ws.dir, 'staging', 29465);
     s.controller.start();
     await s.controller.ready();

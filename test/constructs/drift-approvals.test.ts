@@ -1,5 +1,6 @@
 import { DriftApprovalPolicy } from '../../constructs/drift/approval-policy';
 import { DriftApproverRole } from '../../constructs/drift/approver-role';
+import { DriftViewerRole } from '../../constructs/drift/viewer-role';
 import { DriftRecordCrd, IMMUTABLE_RECORD_MESSAGE } from '../../constructs/drift/drift-record-crd';
 import { synthesizeEnvironment } from '../../render/environment';
 import { ENVIRONMENTS } from '../../model/constants';
@@ -186,6 +187,60 @@ describe('DriftApproverRole', () => {
   });
 });
 
+describe('DriftViewerRole', () => {
+  it('lets the viewers read records, never create or change one, bound to the groups and users', () => {
+    const objects = synthObjects(
+      (chart) =>
+        new DriftViewerRole(chart, 'Viewers', {
+          environment: 'prod',
+          namespace: 'drift',
+          groups: ['developers'],
+          users: ['bob@example.org', 'bob@example.org'],
+        }),
+    );
+    const role = only(objects, 'Role');
+    expect(role.metadata).toMatchObject({ name: 'converge-drift-viewers-prod', namespace: 'drift' });
+    expect((role as unknown as { rules: unknown[] }).rules).toEqual([
+      { apiGroups: ['converge.dev'], resources: ['driftrecords'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const binding = only(objects, 'RoleBinding') as unknown as { roleRef: unknown; subjects: unknown[] };
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'converge-drift-viewers-prod',
+    });
+    expect(binding.subjects).toEqual([
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'developers' },
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob@example.org' },
+    ]);
+  });
+
+  it('binds nobody when no viewers are declared', () => {
+    const objects = synthObjects((chart) => new DriftViewerRole(chart, 'Viewers', { environment: 'dev' }));
+    expect(ofKind(objects, 'Role')).toHaveLength(1);
+    expect(ofKind(objects, 'RoleBinding')).toHaveLength(0);
+  });
+
+  it('fails when a viewer group is a built-in group, naming who it is for', () => {
+    expect(() =>
+      synthObjects(
+        (chart) => new DriftViewerRole(chart, 'V', { environment: 'dev', groups: ['system:authenticated'] }),
+      ),
+    ).toThrow(
+      `'groups[0]' is "system:authenticated"; system:authenticated is a Kubernetes built-in group far wider than a team; name the group of the people who read held drifts`,
+    );
+  });
+
+  it('renders in every environment', () => {
+    for (const env of ENVIRONMENTS) {
+      const platform = synthesizeEnvironment(env).files[2].objects;
+      expect(
+        platform.filter((o) => o.kind === 'Role' && o.metadata.name === `converge-drift-viewers-${env}`),
+      ).toHaveLength(1);
+    }
+  });
+});
+
 describe('the approvers of each environment', () => {
   const bindings = Object.fromEntries(
     ENVIRONMENTS.map((env) => {
@@ -258,6 +313,32 @@ describe('drift.approvers in the stack file', () => {
   ])('fails when %s', async (_name, mutate, parts) => {
     const result = await run(['synth', '--env', 'dev'], { mutate });
     expectOneLine(result, 'Pulumi.dev.yaml:', ...parts);
+  });
+
+  it.each<[string, Mutation[], string[]]>([
+    [
+      'a viewer group is every authenticated user',
+      [set(['drift', 'viewers'], { groups: ['system:authenticated'] })],
+      [
+        'drift.viewers.groups[0] is "system:authenticated"; system:authenticated is a Kubernetes built-in group far wider than a team; name the group of the people who read held drifts',
+      ],
+    ],
+    [
+      'a viewer user is a node',
+      [set(['drift', 'viewers'], { users: ['system:node:kwok-node-0'] })],
+      ['drift.viewers.users[0] is "system:node:kwok-node-0"; system:node:kwok-node-0 is not a person'],
+    ],
+    ['drift.viewers is a list', [set(['drift', 'viewers'], ['developers'])], ['drift.viewers']],
+  ])('fails when %s', async (_name, mutate, parts) => {
+    const result = await run(['synth', '--env', 'dev'], { mutate });
+    expectOneLine(result, 'Pulumi.dev.yaml:', ...parts);
+  });
+
+  it('takes drift.viewers groups and users', async () => {
+    const result = await run(['synth', '--env', 'dev'], {
+      mutate: [set(['drift', 'viewers'], { groups: ['developers'], users: ['bob@example.org'] })],
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('fails when drift.approvers has an unknown key, naming its line', async () => {

@@ -53,6 +53,10 @@ describe('DriftController', () => {
         '9464',
         '--metrics-host',
         '0.0.0.0',
+        '--approvals-port',
+        '9465',
+        '--approvals-host',
+        '127.0.0.1',
       ],
       securityContext: {
         readOnlyRootFilesystem: true,
@@ -63,6 +67,20 @@ describe('DriftController', () => {
     });
     const policy = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'converge-drift-policy')!;
     expect((policy.data as Record<string, string>)['policy.yaml']).toContain('service-exposure-changed');
+  });
+
+  it('may review tokens and access for the approvals page (system:auth-delegator), and nothing more cluster-wide', () => {
+    const bindings = ofKind(objects, 'ClusterRoleBinding').filter(
+      (b) => (b as unknown as { roleRef: { name: string } }).roleRef.name === 'system:auth-delegator',
+    );
+    expect(bindings).toHaveLength(1);
+    expect(bindings[0]).toMatchObject({
+      metadata: { name: 'converge-drift-auth-delegator-prod' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'converge-drift', namespace: 'converge-system' }],
+    });
+    // The built-in role is referenced, never redefined here.
+    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name)).not.toContain('system:auth-delegator');
   });
 
   it('may create audit records but never update or delete them', () => {

@@ -37,7 +37,8 @@ describe('SyncPolicy', () => {
   it('applies overrides on top of a preset', () => {
     const policy = SyncPolicy.forEnvironment('prod', { selfHeal: false, retry: false });
     expect(policy.toJson().automated).toMatchObject({ prune: true, selfHeal: false });
-    expect(policy.toJson().retry).toBeUndefined();
+    // Argo CD retries an automated sync 5 times when syncPolicy.retry is absent: off is limit 0.
+    expect(policy.toJson().retry).toEqual({ limit: 0 });
   });
 
   it('leaves automation out entirely for manual sync', () => {

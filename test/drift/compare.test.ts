@@ -84,6 +84,28 @@ describe('diffObject', () => {
     expect(diffObject(withLimits({ x: a }), withLimits({ x: b }))).toHaveLength(1);
   });
 
+  it("finds no drift in a binding whose ServiceAccount subject's empty apiGroup the API server dropped", () => {
+    const binding = (apiGroup?: string): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'b', namespace: 'staging-web' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+      subjects: [
+        {
+          kind: 'ServiceAccount',
+          name: 'sa',
+          namespace: 'converge-system',
+          ...(apiGroup === undefined ? {} : { apiGroup }),
+        },
+      ],
+    });
+    expect(diffObject(binding(''), binding())).toEqual([]);
+    // A value that is not empty is still compared.
+    expect(diffObject(binding('rbac.authorization.k8s.io'), binding())).toEqual([
+      { path: '/subjects/0/apiGroup', from: 'rbac.authorization.k8s.io', to: undefined },
+    ]);
+  });
+
   it("reports a changed field with Git's value and the live one, matching named list items by name", () => {
     const fields = diffObject(
       desired,

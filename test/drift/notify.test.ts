@@ -179,6 +179,13 @@ describe('DriftMetrics', () => {
     expect(text).toContain('converge_drift_time_to_restore_seconds_bucket{le="1"} 1');
     expect(text).toContain('converge_drift_pending_approvals 2');
   });
+
+  it("starts each severity's time-to-detect and time-to-restore series at 0, so rate() sees the first drift", async () => {
+    const text = await new DriftMetrics().registry.metrics();
+    for (const severity of ['low', 'medium', 'high'])
+      for (const name of ['converge_drift_time_to_detect_seconds', 'converge_drift_time_to_restore_seconds'])
+        expect(text).toContain(`${name}_count{severity="${severity}"} 0`);
+  });
 });
 
 describe('partialObject', () => {

@@ -2,6 +2,7 @@ import { AuditRecord, eventOf, storedForm } from '../../drift/audit';
 import { IndexedAuditTrail } from '../../drift/controller/audit-trail';
 import { DesiredIndex, Faults, Reconciler, Tombstone } from '../../drift/controller/reconciler';
 import { DriftFinding } from '../../drift/engine/find-drift';
+import { referencedSecrets } from '../../drift/engine/references';
 import { DriftMetrics } from '../../drift/metrics';
 import { Delivery, DriftNotice } from '../../drift/notify/messages';
 import { CONVERGE_NAMESPACE } from '../../model/constants';
@@ -78,10 +79,10 @@ export class FakeCluster {
   }
 
   /** Deleted, as the watch would see it at `at`. */
-  public remove(obj: KubeObject, at: number, resourceVersion = '41'): string {
+  public remove(obj: KubeObject, at: number, resourceVersion = '41', copy?: KubeObject): string {
     const key = objectKey(obj);
     this.objects.delete(key);
-    this.tombstones.set(key, { resourceVersion, at: new Date(at).toISOString() });
+    this.tombstones.set(key, { resourceVersion, at: new Date(at).toISOString(), ...(copy ? { copy } : {}) });
     return key;
   }
 
@@ -173,6 +174,7 @@ export function harness(
       environment: 'staging',
       objects: desired,
       byKey: new Map(desired.map((d) => [objectKey(d.object), d])),
+      referenced: referencedSecrets(desired),
       policy: options.policy ?? defaultDriftPolicy(['ghcr.io/example-org/']),
       managedNamespaces: new Set([NS]),
       selfHealingApplications: new Set(options.selfHealing ?? []),
@@ -197,8 +199,9 @@ export function harness(
   return h;
 }
 
-/** The count of a histogram, as scraped. */
+/** The count of a histogram over all its series (one per severity), as scraped. */
 export async function histogramCount(metrics: DriftMetrics, name: string): Promise<number> {
   const text = await metrics.registry.getSingleMetricAsString(name);
-  return Number(/_count(?:\{[^}]*\})? (\d+)/.exec(text)?.[1] ?? NaN);
+  const counts = [...text.matchAll(/_count(?:\{[^}]*\})? (\d+)/g)].map((m) => Number(m[1]));
+  return counts.length ? counts.reduce((a, b) => a + b, 0) : NaN;
 }

@@ -21,6 +21,15 @@ const REPLICAS = { 'f:spec': { 'f:replicas': {} } };
 const TYPE = { 'f:spec': { 'f:type': {} } };
 const APP = 'staging-app-service-guarded';
 
+/** app-service's Deployment, its container and pod spec given more fields (Secret references). */
+function needing(container: Record<string, unknown>, pod: Record<string, unknown> = {}) {
+  const d = deployment(2);
+  const spec = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec;
+  Object.assign(spec, pod);
+  Object.assign(spec.containers[0], container);
+  return d;
+}
+
 describe('Reconciler', () => {
   it('heals a scaled Deployment (low), then records it restored', async () => {
     // GIVEN a Deployment scaled by hand from 2 to 5
@@ -107,6 +116,53 @@ describe('Reconciler', () => {
       outcome: 'back in its Git state after 2.5 s',
     });
     expect(h.notifier.kinds()).toEqual(['drift:Secret', 'recovered:Secret']);
+  });
+
+  it('pages at once on a deleted Secret a Deployment needs though Git holds none, and restores its last copy', async () => {
+    const needs = needing({ envFrom: [{ secretRef: { name: 'db' } }] });
+    const h = harness([{ object: needs, application: APP }], { selfHealing: [APP] });
+    const copy = { ...secret(), data: { password: 'c2VjcmV0' } };
+    h.cluster.put(copy);
+    const key = h.cluster.remove(secret(), T0 - 1000, '52', copy);
+    h.clock.now = T0;
+    await h.reconciler().reconcile(key);
+    // No Application owns the Secret, so nothing is left to Argo CD.
+    expect(h.events(key)).toEqual(['detected', 'paged', 'healing-1', 'healed-1']);
+    expect(h.trail.recordsOf(key)[0]).toMatchObject({
+      change: 'deleted',
+      severity: 'high',
+      rule: 'secret-deleted',
+    });
+    expect(h.cluster.get(key)).toEqual(copy);
+    expect(JSON.stringify(h.trail.recordsOf(key))).not.toContain('c2VjcmV0');
+    expect(JSON.stringify(h.notifier.notices)).not.toContain('c2VjcmV0');
+    h.clock.now = T0 + 200;
+    await h.reconciler().reconcile(key);
+    expect(h.events(key).at(-1)).toBe('restored');
+    expect(h.notifier.kinds()).toEqual(['drift:Secret', 'recovered:Secret']);
+  });
+
+  it('pages on a needed Secret that is missing with no copy to restore, and says who must recreate it, once', async () => {
+    const needs = needing({}, { volumes: [{ name: 'db', secret: { secretName: 'db' } }] });
+    const h = harness([{ object: needs, application: APP }]);
+    const key = objectKey(secret());
+    await h.reconciler().reconcile(key);
+    await h.reconciler().reconcile(key);
+    expect(h.events(key)).toEqual(['detected', 'paged', 'heal-failed']);
+    expect(h.trail.recordsOf(key).at(-1)!.outcome).toContain(
+      'cannot restore: the Secret is not in Git and no copy was seen since the controller started; recreate it from its source (needed by Deployment/app-service)',
+    );
+    expect(h.healer.heals).toHaveLength(0);
+  });
+
+  it('does not hold a needed Secret made outside Git as created out of band', async () => {
+    const needs = needing({
+      env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+    });
+    const h = harness([{ object: needs, application: APP }]);
+    const key = h.cluster.put(secret({ managedFields: [wrote('kubectl-create', T0, {})] }));
+    await h.reconciler().reconcile(key);
+    expect(h.events(key)).toEqual([]);
   });
 
   it('restores a deleted object whose deletion no watch saw', async () => {

@@ -6,7 +6,14 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathWithTools, toolDir } from '../paths.mjs';
 import { argocdServerURL, CONFIG, paths } from './config.mjs';
-import { apply, crdEstablished, readConfigMapData, readManifests, readSecretData } from './kube.mjs';
+import {
+  apply,
+  crdEstablished,
+  namespacePhase,
+  readConfigMapData,
+  readManifests,
+  readSecretData,
+} from './kube.mjs';
 import { answers200 } from './probes.mjs';
 import { need, spawnComponent, StartError } from './processes.mjs';
 
@@ -56,6 +63,20 @@ export async function applyCrds() {
 }
 
 export const crdsReady = async () => (await Promise.all(CRDS.map(crdEstablished))).every(Boolean);
+
+/**
+ * Whether what `up` applies for Argo CD is still there: a `pulumi destroy` of a stack that installed
+ * Argo CD over it removes the CRDs and the namespace with their config.
+ */
+export async function installed() {
+  const crds = await crdsReady().catch(() => false);
+  return (
+    crds && (await namespacePhase(ns)) === 'Active' && (await readSecretData(ns, 'argocd-secret')) !== null
+  );
+}
+
+/** True once the namespace is Active or gone: objects cannot be made in one that is terminating. */
+export const namespaceSettled = async () => (await namespacePhase(ns)) !== 'Terminating';
 
 /** The namespace, Argo CD's base config, the webhook secret and the default project; needs the CRDs. */
 export async function applyConfig() {

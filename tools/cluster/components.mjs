@@ -3,9 +3,11 @@
 // reruns one process, and the checks before starting collect the programs and ports it names.
 import * as argocd from './argocd.mjs';
 import * as git from './git-server.mjs';
+import * as imageUpdater from './image-updater.mjs';
 import * as k8s from './kubernetes.mjs';
 import { stopGroup } from './processes.mjs';
 import * as redis from './redis.mjs';
+import * as registry from './registry.mjs';
 
 /**
  * A process `up` starts and records in pids.json.
@@ -52,12 +54,26 @@ export const STEPS = Object.freeze([
     start: k8s.startScheduler,
     ready: k8s.schedulerReady,
   }),
+  // kwok reads its stages from the API (--enable-crds=Stage): the CRD and the default stages first.
+  step('kwok-stage-crd', {
+    core: true,
+    program: 'kwok',
+    start: k8s.applyKwokStageCrd,
+    ready: k8s.kwokStageCrdReady,
+  }),
+  step('kwok-stages', { core: true, program: 'kwok', start: k8s.applyKwokStages }),
   proc('kwok', { core: true, program: 'kwok', ports: ['kwok'], start: k8s.startKwok, ready: k8s.kwokReady }),
   step('kwok-nodes', { core: true, start: k8s.createFakeNodes, ready: k8s.fakeNodesReady }),
   proc('redis', { ports: ['redis'], start: redis.startRedis, ready: redis.redisReady }),
   proc('git-daemon', { ports: ['git'], start: git.startGitServer, ready: git.gitReady }),
+  // Always started: it is ready in about 0.3 s, and image pushes need no Argo CD.
+  proc('registry', { ports: ['registry'], start: registry.startRegistry, ready: registry.registryReady }),
   step('argocd-crds', { program: 'argocd', start: argocd.applyCrds, ready: argocd.crdsReady }),
   step('argocd-config', { program: 'argocd', start: argocd.applyConfig }),
+  step('image-updater-crd', {
+    start: imageUpdater.applyImageUpdaterCrd,
+    ready: imageUpdater.imageUpdaterCrdReady,
+  }),
   proc('repo-server', {
     program: 'argocd',
     ports: ['repoServer', 'repoServerMetrics'],

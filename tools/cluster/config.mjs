@@ -42,6 +42,7 @@ export const PORT_VARS = Object.freeze({
   appsetWebhook: ['CONVERGE_APPSET_WEBHOOK_PORT', 28087],
   notificationsMetrics: ['CONVERGE_NOTIFICATIONS_METRICS_PORT', 29001],
   git: ['CONVERGE_GIT_PORT', 29418],
+  registry: ['CONVERGE_REGISTRY_PORT', 25000],
 });
 
 const DEFAULT_KCM_CONTROLLERS = [
@@ -116,6 +117,8 @@ export const paths = Object.freeze({
   // webhook.github.secret of argocd-secret: the post-receive hook signs its events with it.
   webhookSecret: join(R, 'webhook-secret'),
   pushHookLog: join(R, 'logs', 'post-receive.log'),
+  registryConfig: join(R, 'registry.yml'),
+  registryStorage: join(R, 'registry'),
   starting: join(R, 'starting.json'), // the `up` that is starting this cluster, while it does
   savedLogs: join(CONFIG.resultsDir, 'logs-last'),
 });
@@ -126,3 +129,6 @@ export const gitURL = `git://127.0.0.1:${CONFIG.ports.git}/converge.git`;
 export const argocdServerAddress = `127.0.0.1:${CONFIG.ports.argocdServer}`;
 export const argocdServerURL = `http://${argocdServerAddress}`;
 export const webhookURL = `${argocdServerURL}/api/webhook`;
+/** The OCI registry, plain http: image references start with this host:port. */
+export const registryAddress = `127.0.0.1:${CONFIG.ports.registry}`;
+export const registryURL = `http://${registryAddress}`;

@@ -10,9 +10,9 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../config/package-root';
@@ -26,11 +26,16 @@ import { pulumiHome } from '../pulumi-home';
  * (tools/cluster/main.mjs), API clients for it, the real Pulumi CLI, and a local Git remote.
  */
 
+/** The test users (carol, an approver; dave, in no approver group) and their bearer tokens. */
+export { TEST_USERS, userToken } from './test-users';
+
 export const ROOT = packageRoot();
 export const RUN_DIR = runDir();
 export const KUBECONFIG = join(RUN_DIR, 'kubeconfig');
 export const GIT_URL = `git://127.0.0.1:${process.env.CONVERGE_GIT_PORT ?? 29418}/converge.git`;
 export const BARE_REPO = join(RUN_DIR, 'git', 'converge.git');
+/** The loopback OCI registry (plain http): image references start with it. */
+export const REGISTRY = `127.0.0.1:${process.env.CONVERGE_REGISTRY_PORT ?? 25000}`;
 export const ARGOCD_NS = ARGOCD_NAMESPACE;
 /** Where the suite writes measured times. */
 export const RESULTS_DIR = resultsDir();
@@ -217,8 +222,11 @@ export async function refresh(c: Clients, name: string): Promise<void> {
   await patchApplication(c, name, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
 }
 
-/** Commits files to the Git server's repo (as a developer's push would) and returns the new commit. */
-export function commitToServer(files: Record<string, string>, message: string): string {
+/**
+ * Commits files to the Git server's repo (as a developer's push would) and returns the new commit;
+ * a file given `null` is removed.
+ */
+export function commitToServer(files: Record<string, string | null>, message: string): string {
   const work = mkdtempSync(join(tmpdir(), 'converge-git-'));
   try {
     const git = (...args: string[]) =>
@@ -226,8 +234,15 @@ export function commitToServer(files: Record<string, string>, message: string): 
     execFileSync('git', ['clone', '--quiet', '--branch', 'main', BARE_REPO, work]);
     git('config', 'user.email', 'e2e@converge.local');
     git('config', 'user.name', 'converge e2e');
-    for (const [path, content] of Object.entries(files)) writeFileSync(join(work, path), content);
-    git('add', '--', ...Object.keys(files));
+    for (const [path, content] of Object.entries(files)) {
+      if (content === null) {
+        git('rm', '--quiet', '--ignore-unmatch', '--', path);
+        continue;
+      }
+      mkdirSync(dirname(join(work, path)), { recursive: true }); // e.g. a chart's first images/<env>.yaml
+      writeFileSync(join(work, path), content);
+      git('add', '--', path);
+    }
     git('commit', '--quiet', '-m', message);
     git('push', '--quiet', 'origin', 'main');
     return git('rev-parse', 'HEAD');
@@ -311,6 +326,30 @@ export function restartArgoCdController(extraEnv: NodeJS.ProcessEnv = {}): void 
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/**
+ * Argo CD as the control plane's `up` installed it (CRDs, base config, default project, processes),
+ * for a file that applies Applications itself: a stack's `pulumi destroy` before it takes them away.
+ * Quick when nothing is missing.
+ */
+export function restoreArgoCd(): void {
+  execFileSync('node', [join(ROOT, 'tools', 'cluster', 'main.mjs'), 'restore-argocd'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/**
+ * What the secret-init container of Argo CD's redis pod does once the install is applied: makes the
+ * argocd-redis Secret (a random password) its Deployments read. kwok runs no containers, so without
+ * this the Secret a real install has is missing. Its output names no password; it is dropped anyway.
+ */
+export function runArgoCdRedisSecretInit(): void {
+  execFileSync(
+    join(toolsBinDir(), 'argocd'),
+    ['admin', 'redis-initial-password', '--namespace', ARGOCD_NS, '--kubeconfig', KUBECONFIG],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 /** Runs `kubectl` (built by tools/build.mjs) against the local cluster. */

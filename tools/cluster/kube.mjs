@@ -115,6 +115,17 @@ export async function crdEstablished(name) {
   return isTrue(crd.status?.conditions, 'Established');
 }
 
+/** A namespace's phase (`Active`, `Terminating`), or null when it does not exist. */
+export async function namespacePhase(name) {
+  try {
+    const ns = await request(`read Namespace ${name}`, () => kube().core.readNamespace({ name }));
+    return ns.status?.phase ?? 'Active';
+  } catch (err) {
+    if (err.cause instanceof ApiException && err.cause.code === 404) return null;
+    throw err;
+  }
+}
+
 /** How many nodes matching the label selector are Ready. */
 export async function readyNodeCount(labelSelector) {
   const list = await request(`list Nodes ${labelSelector}`, () => kube().core.listNode({ labelSelector }));

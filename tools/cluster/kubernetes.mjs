@@ -2,18 +2,41 @@
 // kube-scheduler, and kwok with its fake nodes. The order they run in is in components.mjs.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
+import { moduleDir } from '../build-recipes.mjs';
 import { toolDir } from '../paths.mjs';
 import { apiserverURL, CONFIG, paths } from './config.mjs';
-import { apply, readyNodeCount } from './kube.mjs';
+import { apply, crdEstablished, readManifests, readyNodeCount } from './kube.mjs';
 import { answers200, httpGet } from './probes.mjs';
 import { need, spawnComponent, StartError } from './processes.mjs';
+import { TEST_USERS, userTokenFile } from './test-users.js';
 
 const P = CONFIG.ports;
 const R = CONFIG.runDir;
 
-/** The admin token (system:masters) and the service-account signing keys. */
+/**
+ * The token file's lines: the admin (system:masters), then each test user with a fresh token,
+ * in their groups (a user in none has no groups column). Each user's token goes to its own file.
+ */
+export function tokenFileLines(
+  adminToken,
+  users = TEST_USERS,
+  newToken = () => randomBytes(24).toString('hex'),
+) {
+  const lines = [`${adminToken},admin,admin,"system:masters"`];
+  const tokens = {};
+  for (const user of users) {
+    const token = newToken();
+    tokens[user.name] = token;
+    lines.push(
+      `${token},${user.name},${user.name}${user.groups.length ? `,"${user.groups.join(',')}"` : ''}`,
+    );
+  }
+  return { text: `${lines.join('\n')}\n`, tokens };
+}
+
+/** The admin token, the test users' tokens and the service-account signing keys. */
 export function writePki() {
   const token = CONFIG.adminToken || randomBytes(24).toString('hex');
   mkdirSync(paths.pki, { recursive: true });
@@ -24,8 +47,13 @@ export function writePki() {
   });
   writeFileSync(join(paths.pki, 'sa.pub'), publicKey);
   writeFileSync(join(paths.pki, 'sa.key'), privateKey, { mode: 0o600 });
-  writeFileSync(join(paths.pki, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+  const { text, tokens } = tokenFileLines(token);
+  writeFileSync(join(paths.pki, 'tokens.csv'), text, { mode: 0o600 });
   writeFileSync(paths.token, `${token}\n`, { mode: 0o600 });
+  for (const [name, userToken] of Object.entries(tokens)) {
+    mkdirSync(dirname(userTokenFile(name)), { recursive: true, mode: 0o700 });
+    writeFileSync(userTokenFile(name), `${userToken}\n`, { mode: 0o600 });
+  }
 }
 
 const adminToken = () => readFileSync(paths.token, 'utf8').trim();
@@ -144,19 +172,56 @@ export const startScheduler = () => startKubeComponent('kube-scheduler', P.sched
 
 export const schedulerReady = healthz(P.scheduler);
 
-export function startKwok() {
+export const KWOK_STAGE_CRD = 'stages.kwok.x-k8s.io';
+
+/**
+ * kwok's Stage CRD, read from the pinned module its binary is built from (the Go module cache
+ * holds it once kwok is built). kwok runs with `--enable-crds=Stage`, so its stages are API
+ * objects: a test can add one while the cluster runs, e.g. "this version's smoke test fails".
+ */
+export async function applyKwokStageCrd() {
+  stagesFile(); // before touching the API: a kwok build without its stages cannot start at all
+  const file = join(moduleDir('kwok'), 'kustomize', 'crd', 'bases', 'kwok.x-k8s.io_stages.yaml');
+  for (const crd of readManifests(file)) await apply(crd);
+}
+
+export const kwokStageCrdReady = () => crdEstablished(KWOK_STAGE_CRD);
+
+function stagesFile() {
   const stages = join(toolDir('kwok'), 'assets', 'stages.yaml');
   if (!existsSync(stages))
     throw new StartError('kwok', `its stage files are missing (${stages}); run: node tools/build.mjs kwok`);
+  return stages;
+}
+
+/** kwok's default node and pod lifecycles (its module's `fast` stages), as Stage objects. */
+export async function applyKwokStages() {
+  const stages = readManifests(stagesFile());
+  // Discovery of a just-established CRD can lag by a moment: retry for a few seconds.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const stage of stages) await apply(stage);
+      return;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export function startKwok() {
+  stagesFile();
   const config = join(R, 'kwok.yaml');
-  // Stages only: a KwokConfiguration document here would skip kwok's defaults.
-  writeFileSync(config, readFileSync(stages, 'utf8'));
+  // No documents: kwok's defaults, and its stages come from the API (--enable-crds=Stage refuses
+  // stages in --config).
+  writeFileSync(config, '');
   spawnComponent(
     'kwok',
     need('kwok'),
     [
       `--kubeconfig=${paths.kubeconfig}`,
       `--config=${config}`,
+      '--enable-crds=Stage',
       '--cidr=10.244.0.0/16', // pod IPs, clear of the service range
       '--node-ip=10.240.0.1',
       '--manage-all-nodes=false',

@@ -1,7 +1,8 @@
 // Starting and stopping the cluster, or restarting one component, in the order of components.mjs.
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterState, COMPONENTS, processNamed, stepsFor, stopOrder } from './components.mjs';
+import * as argocd from './argocd.mjs';
+import { clusterState, COMPONENTS, processNamed, STEPS, stepsFor, stopOrder } from './components.mjs';
 import { CLI, CONFIG, fail, paths, PORT_VARS } from './config.mjs';
 import { tcpProbe } from './probes.mjs';
 import {
@@ -146,5 +147,31 @@ export async function restart(name) {
   } catch (err) {
     fail(err.message);
   }
+  return 0;
+}
+
+/**
+ * Argo CD as `up` left it, after a `pulumi destroy` of a stack that had installed Argo CD took its
+ * CRDs and namespace away: the steps from its CRDs on are run again, its processes restarted (they
+ * read the new webhook secret and config only at start). Nothing is done when all is still there.
+ */
+export async function restoreArgocd() {
+  const pids = readPids();
+  if (!alive(pids['kube-apiserver'])) fail(`no running cluster; run: ${CLI} up`);
+  const steps = STEPS.slice(STEPS.findIndex((s) => s.name === 'argocd-crds'));
+  const processes = steps.filter((s) => s.kind === 'process');
+  if ((await argocd.installed()) && processes.every((p) => alive(pids[p.name]))) {
+    console.log('cluster: Argo CD is installed and running; nothing to restore');
+    return 0;
+  }
+  const started = Date.now();
+  try {
+    await waitReady('argocd namespace (not terminating)', argocd.namespaceSettled);
+    for (const p of [...processes].reverse()) await p.stop(pids[p.name]);
+    for (const step of steps) await run(step);
+  } catch (err) {
+    fail(err.message);
+  }
+  console.log(`cluster: Argo CD restored in ${secs(Date.now() - started)} s`);
   return 0;
 }

@@ -10,6 +10,8 @@
 //   node tools/cluster/main.mjs status          each component: pid, alive/dead, endpoint
 //   node tools/cluster/main.mjs down            stop exactly what `up` started, remove the run dir
 //   node tools/cluster/main.mjs restart NAME    restart one component with the current env
+//   node tools/cluster/main.mjs restore-argocd  Argo CD's CRDs, config and processes as `up` left
+//                                              them, after a `pulumi destroy` removed them
 //   node tools/cluster/main.mjs git-sync        bring this repo's branches to the served bare repo
 //   node tools/cluster/main.mjs env             print shell exports (KUBECONFIG, PATH, ...)
 //
@@ -26,11 +28,13 @@ import {
   fail,
   gitURL,
   paths,
+  registryAddress,
+  registryURL,
   webhookURL,
 } from './config.mjs';
 import { GitSyncConflict, syncBranches } from './git-server.mjs';
 import { KubeError } from './kube.mjs';
-import { down, restart, up } from './lifecycle.mjs';
+import { down, restart, restoreArgocd, up } from './lifecycle.mjs';
 import { alive, readPids, ReadyError, StartError } from './processes.mjs';
 
 /** How to log in with the argocd CLI; the password stays in its file. */
@@ -45,7 +49,8 @@ function printUsage(core) {
   Argo CD      namespace ${CONFIG.argocdNamespace}; repo URL for Applications: ${gitURL}
   Argo CD API  ${argocdServerURL}   (plaintext; user admin, password in ${paths.argocdPassword})
                ${loginCommand()}
-  Webhook      ${webhookURL}   (the Git server's post-receive hook posts each push here)`;
+  Webhook      ${webhookURL}   (the Git server's post-receive hook posts each push here)
+  Registry     ${registryURL}   (plain http, no auth; push with: crane push --insecure ... ${registryAddress}/NAME:TAG)`;
   console.log(`
   export KUBECONFIG=${paths.kubeconfig}
   export PATH=${toolsBinDir()}:$PATH
@@ -98,7 +103,7 @@ function gitSync() {
 
 function printEnv() {
   console.log(
-    `export KUBECONFIG=${paths.kubeconfig}\nexport PATH=${toolsBinDir()}:$PATH\nexport CONVERGE_GIT_URL=${gitURL}`,
+    `export KUBECONFIG=${paths.kubeconfig}\nexport PATH=${toolsBinDir()}:$PATH\nexport CONVERGE_GIT_URL=${gitURL}\nexport CONVERGE_REGISTRY=${registryAddress}`,
   );
   // The argocd CLI's own variables: its default server, reached without TLS.
   console.log(`export ARGOCD_SERVER=${argocdServerAddress}\nexport ARGOCD_OPTS=--plaintext`);
@@ -110,6 +115,7 @@ const commands = {
   status,
   down: () => down(),
   restart: ([name]) => restart(name),
+  'restore-argocd': () => restoreArgocd(),
   'git-sync': gitSync,
   env: printEnv,
 };
@@ -118,7 +124,7 @@ const commands = {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [cmd, ...args] = process.argv.slice(2);
   if (!Object.hasOwn(commands, cmd ?? '')) {
-    console.error(`usage: ${CLI} up|status|down|restart NAME|git-sync|env`);
+    console.error(`usage: ${CLI} up|status|down|restart NAME|restore-argocd|git-sync|env`);
     process.exit(2);
   }
   Promise.resolve(commands[cmd](args)).then(

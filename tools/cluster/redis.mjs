@@ -1,7 +1,5 @@
 // redis-server, Argo CD's cache: the Debian package, installed only when we may (root, no terminal).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { DebianError, debianProgram } from '../debian.mjs';
 import { CONFIG } from './config.mjs';
 import { tcpProbe } from './probes.mjs';
 import { spawnComponent, StartError } from './processes.mjs';
@@ -9,31 +7,12 @@ import { spawnComponent, StartError } from './processes.mjs';
 const port = CONFIG.ports.redis;
 
 function redisBinary() {
-  for (const p of (process.env.PATH || '').split(':').concat(['/usr/bin', '/usr/sbin'])) {
-    if (p && existsSync(join(p, 'redis-server'))) return join(p, 'redis-server');
+  try {
+    return debianProgram('redis-server');
+  } catch (err) {
+    if (err instanceof DebianError) throw new StartError('redis', err.message);
+    throw err;
   }
-  // Only as root and with no terminal to ask on: install the Debian package ourselves.
-  if (process.getuid?.() === 0 && !process.stdin.isTTY) {
-    console.log('  redis-server missing: installing the Debian package redis-server (apt-get)');
-    const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () =>
-      spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'redis-server'], {
-        env: aptEnv,
-        encoding: 'utf8',
-      });
-    let r = install();
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update', '-q'], { env: aptEnv, encoding: 'utf8' });
-      r = install();
-    }
-    if (r.status === 0 && existsSync('/usr/bin/redis-server')) return '/usr/bin/redis-server';
-    const why = (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' ');
-    throw new StartError('redis', `apt-get install redis-server failed: ${why}`);
-  }
-  throw new StartError(
-    'redis',
-    'redis-server not found; install the Debian package: sudo apt-get install -y redis-server',
-  );
 }
 
 export function startRedis() {

@@ -15,7 +15,7 @@ export { BARE_REPO };
  * Git is the only way in. Shared by the end-to-end suite and the cluster benchmarks.
  */
 
-/** Key paths under `converge:platform` (e.g. `services.app-service.image.tag`) and their new values. */
+/** Key paths under `converge:platform` (e.g. `services.app-service.image.tag`) and their new values; `undefined` removes the key. */
 export type StackEdits = Readonly<Record<string, unknown>>;
 
 const withoutCluster = (): NodeJS.ProcessEnv => {
@@ -83,8 +83,11 @@ export function release(
   return inClone((git, work) => {
     const file = join(work, 'stacks', `Pulumi.${env}.yaml`);
     const doc = parseDocument(readFileSync(file, 'utf8'));
-    for (const [path, value] of Object.entries(edits))
-      doc.setIn(['config', 'converge:platform', ...path.split('.')], value);
+    for (const [path, value] of Object.entries(edits)) {
+      const at = ['config', 'converge:platform', ...path.split('.')];
+      if (value === undefined) doc.deleteIn(at);
+      else doc.setIn(at, value);
+    }
     writeFileSync(file, doc.toString());
     execFileSync(
       'node',

@@ -57,6 +57,9 @@ test('bootstrap steps sit where they are needed: kubeconfig after the API server
   assert.ok(at('pki') < at('kube-apiserver'));
   assert.ok(at('kube-apiserver') < at('kubeconfig') && at('kubeconfig') < at('kube-controller-manager'));
   assert.ok(at('kwok') < at('kwok-nodes'));
+  // kwok reads its stages from the API: the Stage CRD and the default stages exist before it starts.
+  assert.ok(at('kubeconfig') < at('kwok-stage-crd'));
+  assert.ok(at('kwok-stage-crd') < at('kwok-stages') && at('kwok-stages') < at('kwok'));
   assert.ok(at('argocd-crds') < at('argocd-config') && at('argocd-config') < at('repo-server'));
   // argocd-server makes server.secretkey before the controllers start, and needs redis and
   // repo-server; its admin password is read once it runs.

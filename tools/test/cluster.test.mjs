@@ -45,6 +45,7 @@ const PORT_VARS = [
   'CONVERGE_APPSET_WEBHOOK_PORT',
   'CONVERGE_NOTIFICATIONS_METRICS_PORT',
   'CONVERGE_GIT_PORT',
+  'CONVERGE_REGISTRY_PORT',
 ];
 
 function sandbox(name) {
@@ -228,6 +229,14 @@ test('cluster/main.mjs with no command prints its usage and exits 2', () => {
   const r = spawnSync(process.execPath, [join(tools, 'cluster', 'main.mjs')], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /usage: node tools\/cluster\/main\.mjs up\|status\|down/);
+});
+
+test('restore-argocd fails when no cluster runs, naming how to start one', () => {
+  const { cluster } = sandbox('restore-none');
+  const r = cluster('restore-argocd');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /no running cluster; run: node tools\/cluster\/main\.mjs up/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /); // one line, no stack trace
 });
 
 /** Fakes that answer the readiness probes: etcd over HTTP, the others over TLS. */

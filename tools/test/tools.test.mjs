@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { checkWrapper, TOOLS } from '../build.mjs';
 import { upstreamPin } from '../pins.js';
+import { UPSTREAM_SOURCES } from '../upstream.mjs';
 import { TOOL_FAMILY, toolPath, toolsBinDir, versions } from '../paths.mjs';
 
 const tools = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +42,10 @@ test('each upstream source is pinned once: by its own entry or by the family bui
       assert.ok('family' in V.upstream[name], `${name} restates a family's version; name the family instead`);
   }
   assert.throws(() => upstreamPin('nope'), /no upstream entry "nope"/);
+});
+
+test('upstream.mjs fetches every upstream source versions.json pins, and nothing else', () => {
+  assert.deepEqual([...UPSTREAM_SOURCES].sort(), Object.keys(V.upstream).sort());
 });
 
 test('the Pulumi SDKs in package.json are the versions the plugins are built at', () => {

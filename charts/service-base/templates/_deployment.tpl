@@ -8,7 +8,7 @@ Call with (dict "root" . "track" "stable"|"canary" "extra" <derived config>).
 {{- include "service-base.checkValues" $root -}}
 {{- $v := $root.Values -}}
 {{- $canary := eq .track "canary" -}}
-{{- $tag := ternary $v.canary.image.tag $v.image.tag $canary -}}
+{{- $tag := ternary $v.canary.image.tag (include "service-base.imageTag" $root) $canary -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -59,6 +59,13 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "service-base.fullname" $root }}
+            {{- /* Secrets made outside Git (services.<svc>.envFromSecrets); get: absent unless set */}}
+            {{- with (get $v "envFromSecrets") }}
+            {{- range . }}
+            - secretRef:
+                name: {{ . }}
+            {{- end }}
+            {{- end }}
           env:
             - name: SERVICE_VERSION
               value: {{ .track }}

@@ -10,7 +10,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{- define "service-base.labels" -}}
 {{ include "service-base.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | quote }}
+app.kubernetes.io/version: {{ include "service-base.imageTag" . | quote }}
 app.kubernetes.io/part-of: converge
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
@@ -20,6 +20,30 @@ converge.dev/environment: {{ .Values.environment | quote }}
 {{/* Host the routing targets: the Service's cluster-local name. */}}
 {{- define "service-base.host" -}}
 {{ include "service-base.fullname" . }}.{{ .Release.Namespace }}.svc.cluster.local
+{{- end -}}
+
+{{/*
+The tag stable runs. The stack file pins image.tag (the floor); when Argo CD Image Updater moves the
+service (image.updates names its strategy), the tag it wrote back to Git (updatedImage.tag, in the
+Application's images/<env>.yaml) runs instead, and under semver never one below the floor.
+*/}}
+{{- define "service-base.imageTag" -}}
+{{- $v := .Values -}}
+{{- $written := "" -}}
+{{- if and $v.image.updates $v.updatedImage -}}
+{{- $written = toString ($v.updatedImage.tag | default "") -}}
+{{- end -}}
+{{- if not $written -}}
+{{- $v.image.tag -}}
+{{- else if ne (toString $v.image.updates) "semver" -}}
+{{- $written -}}
+{{- else if not (regexMatch "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$" $written) -}}
+{{- fail (printf "updatedImage.tag is %q, not a semver tag, while image.updates is semver; fix the write-back file or let Image Updater rewrite it" $written) -}}
+{{- else if ge ((semver $written).Compare (semver (toString $v.image.tag))) 0 -}}
+{{- $written -}}
+{{- else -}}
+{{- $v.image.tag -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
