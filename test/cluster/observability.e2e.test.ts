@@ -120,6 +120,17 @@ describe('a live Prometheus with the synthesized rules and scrape targets', () =
     ]);
     expect(await prometheus.query(`up{job="${DRIFT_CONTROLLER_JOB}"} == 1`)).toHaveLength(1);
     expect(await prometheus.query('up{job="argocd-metrics"} == 1')).toHaveLength(1);
+    // The rules ran before the first scrape too, when the controller had no `up` at all (down, as
+    // the rule means it): read the alerts only once every group has been evaluated since.
+    const upAt = Date.now();
+    await waitFor(
+      'the rules evaluated with every target up',
+      async () => {
+        const { groups } = await prometheus.api<{ groups: { lastEvaluation: string }[] }>('rules');
+        return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > upAt);
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     // the controller is up and reconciling, so neither of its outage alerts is pending or firing
     const names = (await alerts()).map((a) => a.labels.alertname);
     expect(names).not.toContain('ConvergeDriftControllerDown');
