@@ -29,7 +29,7 @@ import {
   RUN_DIR,
   PulumiWorkspace,
   refresh,
-  restartArgoCdController,
+  applyArgoCdConfig,
   waitFor,
   RESULTS_DIR,
   StackKubeObject,
@@ -103,7 +103,7 @@ describe('a. pulumi up --stack dev bootstraps', () => {
     expectOk(up);
     console.log(`pulumi up --stack dev (bootstrap) from empty: ${(up.ms / 1000).toFixed(1)} s`);
     // Argo CD reads its controller settings when it starts, as its pods would after a config rollout.
-    restartArgoCdController();
+    applyArgoCdConfig();
 
     const deployments = (await c.apps.listNamespacedDeployment({ namespace: ARGOCD_NS })).items.map(
       (d) => d.metadata!.name,
@@ -228,9 +228,9 @@ describe('b. Argo CD converges the services from Git', () => {
   });
 
   it('applies a commit with no webhook at all, when Argo CD next polls', async () => {
-    // Argo CD re-reads a branch every reconciliation period, but its repo-server caches what a
-    // branch points at for 3 minutes: without a webhook a commit can take that long.
-    const { latencies, last } = await timedReleases(c, 'polling', 1, { webhook: false, timeoutMs: 420_000 });
+    // Argo CD re-reads a branch every reconciliation period (dev: 60s + up to 10s), and its
+    // repo-server caches what a branch points at for one period too: about two periods at worst.
+    const { latencies, last } = await timedReleases(c, 'polling', 1, { webhook: false, timeoutMs: 300_000 });
     console.log(`commit -> cluster (polling only): ${(latencies[0] / 1000).toFixed(1)} s`);
     lastRelease = last;
   });

@@ -41,6 +41,12 @@ const CONTROLLER_CM_ENV = [
   ].map(([key, envName]) => ['argocd-cmd-params-cm', key, envName]),
 ];
 
+/**
+ * The repo-server's, as the real install maps it: `timeout.reconciliation` is also how long it
+ * caches what a branch points at (3 minutes without it), so polling sees a commit that soon.
+ */
+const REPO_SERVER_CM_ENV = [['argocd-cm', 'timeout.reconciliation', 'ARGOCD_RECONCILIATION_TIMEOUT']];
+
 function manifestsDir() {
   const assets = join(toolDir('argocd'), 'assets');
   if (!existsSync(join(assets, 'bin')))
@@ -141,7 +147,9 @@ function argocdEnv(binaryName) {
 
 const metricsURL = (port, path = '/metrics') => `http://127.0.0.1:${port}${path}`;
 
-export function startRepoServer() {
+export async function startRepoServer() {
+  const fromCluster = await envFromCluster(REPO_SERVER_CM_ENV);
+  const chosen = CONFIG.argocdControllerEnv.ARGOCD_RECONCILIATION_TIMEOUT;
   spawnComponent(
     'repo-server',
     need('argocd'),
@@ -153,7 +161,14 @@ export function startRepoServer() {
       `--metrics-port=${P.repoServerMetrics}`,
       `--redis=127.0.0.1:${P.redis}`,
     ],
-    { extraEnv: argocdEnv('argocd-repo-server'), endpoint: `127.0.0.1:${P.repoServer}` },
+    {
+      extraEnv: {
+        ...argocdEnv('argocd-repo-server'),
+        ...fromCluster,
+        ...(chosen ? { ARGOCD_RECONCILIATION_TIMEOUT: chosen } : {}),
+      },
+      endpoint: `127.0.0.1:${P.repoServer}`,
+    },
   );
 }
 
@@ -189,10 +204,10 @@ export async function saveAdminPassword() {
 }
 
 /** Timing from argocd-cm / argocd-cmd-params-cm, as the real install maps it to env. */
-async function controllerEnvFromCluster() {
+async function envFromCluster(mapping) {
   const fromCluster = {};
   const cms = {};
-  for (const [cm, key, envName] of CONTROLLER_CM_ENV) {
+  for (const [cm, key, envName] of mapping) {
     if (!(cm in cms)) cms[cm] = await readConfigMapData(ns, cm);
     const v = cms[cm]?.[key];
     if (v !== undefined) fromCluster[envName] = v;
@@ -201,7 +216,7 @@ async function controllerEnvFromCluster() {
 }
 
 export async function startApplicationController() {
-  const fromCluster = await controllerEnvFromCluster();
+  const fromCluster = await envFromCluster(CONTROLLER_CM_ENV);
   const chosen = Object.fromEntries(Object.entries(CONFIG.argocdControllerEnv).filter(([, v]) => v));
   spawnComponent(
     'application-controller',

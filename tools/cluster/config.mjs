@@ -84,7 +84,8 @@ export const CONFIG = Object.freeze({
   // install maps from argocd-cm / argocd-cmd-params-cm (read from the cluster at start), then
   // Argo CD's own defaults. `restart application-controller` applies changes.
   argocdControllerEnv: Object.freeze({
-    ARGOCD_RECONCILIATION_TIMEOUT: env.CONVERGE_ARGOCD_APP_RESYNC, // e.g. "30s"; upstream 120s
+    // e.g. "30s"; upstream 120s. The repo-server's revision cache takes it too (upstream 3m).
+    ARGOCD_RECONCILIATION_TIMEOUT: env.CONVERGE_ARGOCD_APP_RESYNC,
     ARGOCD_RECONCILIATION_JITTER: env.CONVERGE_ARGOCD_APP_RESYNC_JITTER, // upstream 60s
     ARGOCD_HARD_RECONCILIATION_TIMEOUT: env.CONVERGE_ARGOCD_APP_HARD_RESYNC,
     ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_TIMEOUT_SECONDS: env.CONVERGE_ARGOCD_SELF_HEAL_TIMEOUT,

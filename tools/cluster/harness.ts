@@ -111,11 +111,19 @@ export function pulumi(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Prom
  * config file live in a temp dir, so tests never write into stacks/.
  */
 export class PulumiWorkspace {
-  public readonly dir = mkdtempSync(join(tmpdir(), 'converge-pulumi-'));
-  public readonly env = pulumiEnv(this.dir);
+  public readonly dir: string;
+  public readonly env: NodeJS.ProcessEnv;
   public readonly configFile: string;
 
-  constructor(public readonly stack: string) {
+  /** A new workspace, or with `dir` the one an earlier test file made (its stack and state kept). */
+  constructor(
+    public readonly stack: string,
+    dir?: string,
+  ) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'converge-pulumi-'));
+    this.env = pulumiEnv(this.dir);
+    this.configFile = join(this.dir, `Pulumi.${stack}.yaml`);
+    if (dir) return;
     writeFileSync(
       join(this.dir, 'Pulumi.yaml'),
       stringify({
@@ -124,7 +132,6 @@ export class PulumiWorkspace {
         main: join(ROOT, 'dist', 'stacks', 'index.js'),
       }),
     );
-    this.configFile = join(this.dir, `Pulumi.${stack}.yaml`);
   }
 
   /** Writes the stack file from an environment's committed one, pointed at the local Git server and cluster. */
@@ -322,7 +329,21 @@ export function stackKubeObjects(exported: string): StackKubeObject[] {
  * argocd-cmd-params-cm again, as the controller's pods would be rolled after a config change.
  */
 export function restartArgoCdController(extraEnv: NodeJS.ProcessEnv = {}): void {
-  execFileSync('node', [join(ROOT, 'tools', 'cluster', 'main.mjs'), 'restart', 'application-controller'], {
+  restartComponent('application-controller', extraEnv);
+}
+
+/**
+ * After a `pulumi up` changed argocd-cm: the repo-server, then the application-controller, start
+ * again and read it, as the real install's pods would be rolled (the repo-server takes
+ * `timeout.reconciliation` as its revision cache's lifetime, which bounds polling).
+ */
+export function applyArgoCdConfig(): void {
+  restartComponent('repo-server');
+  restartComponent('application-controller');
+}
+
+function restartComponent(name: string, extraEnv: NodeJS.ProcessEnv = {}): void {
+  execFileSync('node', [join(ROOT, 'tools', 'cluster', 'main.mjs'), 'restart', name], {
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
