@@ -27,7 +27,8 @@ export class WebhookReceiver {
   public readonly received: Received[] = [];
   private server?: Server;
 
-  public async start(): Promise<string> {
+  /** Listens on `port` (0: any free one); returns the URL to post to. */
+  public async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
@@ -36,7 +37,7 @@ export class WebhookReceiver {
         res.end('ok');
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
   }
 

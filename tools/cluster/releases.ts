@@ -73,7 +73,10 @@ function inClone<T>(
   }
 }
 
-/** Commits a stack-file change with its rendered manifests to the Git server; returns the commit. */
+/**
+ * Commits a stack-file change with its rendered manifests to the Git server; returns the commit
+ * (main as it was when the edits change nothing).
+ */
 export function release(
   env: string,
   edits: StackEdits,
@@ -95,7 +98,9 @@ export function release(
       { cwd: work, env: withoutCluster(), stdio: ['ignore', 'ignore', 'inherit'] },
     );
     git('add', '--all', 'stacks', 'manifests');
-    git('commit', '--quiet', '-m', message);
+    // Already released (the same edits landed before): nothing to commit, main as it is.
+    if (git('status', '--porcelain', '--', 'stacks', 'manifests') !== '')
+      git('commit', '--quiet', '-m', message);
     return git('rev-parse', 'HEAD');
   }, options);
 }
