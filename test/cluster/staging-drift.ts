@@ -180,7 +180,8 @@ async function reuseKept(): Promise<PulumiWorkspace | undefined> {
   const { dir } = JSON.parse(readFileSync(KEPT_FILE, 'utf8')) as { dir: string };
   rmSync(KEPT_FILE);
   if (!existsSync(dir)) return undefined;
-  const ws = new PulumiWorkspace('staging', dir);
+  // Set at once: if anything below fails, the file's afterAll destroys it.
+  const ws = (s.ws = new PulumiWorkspace('staging', dir));
   const drift = liveDrift(dir);
   if (drift.length === 0) {
     for (const app of STAGING_APPS) await settled(s.c, app, 120_000);
@@ -198,13 +199,14 @@ async function reuseKept(): Promise<PulumiWorkspace | undefined> {
     `staging kept by an earlier file has drifted (${JSON.stringify(drift).slice(0, 500)}): deploying it again`,
   );
   expectOk(await ws.run(['destroy', '--yes', '--skip-preview']));
-  ws.remove();
+  ws.remove(); // deploy() sets s.ws to the new one next
   return undefined;
 }
 
 /** Deploys staging as Git declares it for these tests: the root Application applies the manifests; Pulumi only bootstraps. */
 async function deploy(url: string): Promise<PulumiWorkspace> {
-  const ws = new PulumiWorkspace('staging');
+  // Set at once: if `up` fails half-way, the file's afterAll destroys what it made.
+  const ws = (s.ws = new PulumiWorkspace('staging'));
   release(
     'staging',
     {
